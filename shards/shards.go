@@ -1,0 +1,75 @@
+package shards
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+)
+
+// Hash is the 32-bit partition-key hash that prefixes every item's storage key.
+type Hash uint32
+
+// HashKey hashes the canonical bytes of a partition key value. The caller
+// passes the key's type tag and its canonical bytes, so that the string "1"
+// and the number 1 land in independent places.
+func HashKey(typ byte, canonical []byte) Hash {
+	h := fnv.New32a()
+	h.Write([]byte{typ})
+	h.Write(canonical)
+	return Hash(h.Sum32())
+}
+
+// MaxBits bounds the number of shards per table (2^MaxBits).
+const MaxBits = 10
+
+// ID identifies one shard of a table: the hash range
+// [ID << (32-Bits), (ID+1) << (32-Bits)).
+type ID uint32
+
+// Of returns the shard that owns h in a table of 2^bits shards.
+func Of(h Hash, bits uint8) ID {
+	if bits == 0 {
+		return 0
+	}
+	return ID(uint32(h) >> (32 - uint32(bits)))
+}
+
+// Range returns the first hash of shard id and the first hash past it
+// (end is 1<<32 for the last shard, so it is returned as uint64).
+func Range(id ID, bits uint8) (start uint32, end uint64) {
+	if bits == 0 {
+		return 0, 1 << 32
+	}
+	width := uint64(1) << (32 - uint64(bits))
+	return uint32(uint64(id) * width), (uint64(id) + 1) * width
+}
+
+// Count is the number of shards of a table with the given bits.
+func Count(bits uint8) int { return 1 << bits }
+
+func (id ID) String() string { return strconv.FormatUint(uint64(id), 10) }
+
+// Seq is a per-shard sequence number: dense, increasing in commit order,
+// starting at 1.
+type Seq uint64
+
+// StreamDigits is the width of a sequence number as DynamoDB Streams shows it
+// (at least 21 digits) and as the CloudEvents sequence extension carries it
+// (zero-padded so that text order is numeric order).
+const StreamDigits = 21
+
+// String formats s zero-padded to StreamDigits digits.
+func (s Seq) String() string { return fmt.Sprintf("%0*d", StreamDigits, uint64(s)) }
+
+// ParseSeq parses a sequence number in the form String produces (leading
+// zeros optional).
+func ParseSeq(s string) (Seq, error) {
+	if s == "" || len(s) > 40 {
+		return 0, fmt.Errorf("shards: invalid sequence number %q", s)
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("shards: invalid sequence number %q", s)
+	}
+	return Seq(n), nil
+}
