@@ -1,0 +1,82 @@
+// Package keycodec encodes key values and storage keys so that the byte order
+// of the encodings is the order DynamoDB gives the values. This file is the
+// on-disk format: changing anything it describes is a format change.
+//
+// Guarantees: for two key values a and b of the same type,
+// bytes.Compare(AppendValue(nil, a), AppendValue(nil, b)) == attr.Compare(a, b);
+// every encoding is self-delimiting (no encoding is a proper prefix of
+// another of the same type), so enc(pk) followed by enc(sk) orders by
+// (pk, sk); and DecodeValue inverts AppendValue exactly.
+//
+// # Value encodings
+//
+// The type is not encoded; the table's key schema supplies it.
+//
+// S (UTF-8 bytes) and B (raw bytes): the bytes, each 0x00 escaped as 0x00 0xFF,
+// then the terminator 0x00 0x01. The terminator sorts below every escaped or
+// plain byte, so a value sorts before its extensions.
+//
+//	"a\x00b" -> 61 00 FF 62 00 01
+//	""       -> 00 01
+//
+// N (a canonical attr.Number, value = ±0.d1d2...dn × 10^(a+1), d1 ≠ 0,
+// dn ≠ 0, adjusted exponent a in -130..125, n ≤ 38):
+//
+//	zero:      02
+//	positive:  03 | a+130 | pairs                | 00
+//	negative:  01 | 255-(a+130) | ^pairs (each byte 255-b) | FF
+//
+// pairs packs the digits two to a byte, the byte being 10×d(2i-1) + d(2i) + 1
+// (1..100); an odd count is padded with a zero digit. Because the digits have
+// no trailing zeros, a shorter digit string that is a prefix of a longer one
+// is the smaller magnitude, and the terminator (00 below every pair byte)
+// sorts it first. Negative numbers invert the exponent, the pairs and the
+// terminator, so a larger magnitude sorts lower.
+//
+//	0      -> 02
+//	1      -> 03 82 0B 00            (a=0, pairs "10")
+//	1.5    -> 03 82 10 00            (pairs "15")
+//	150    -> 03 84 10 00            (a=2)
+//	-1     -> 01 7D F4 FF
+//
+// # Partition-key hash
+//
+// Canonical gives the bytes that shards.HashKey hashes, with a type tag:
+// 'S' and the UTF-8 bytes, 'N' and the canonical decimal text, 'B' and the
+// raw bytes. The string "1" and the number 1 therefore hash independently.
+//
+// # Storage keys
+//
+// All integers are big-endian, so numeric order is byte order.
+//
+// Items: one key per item; the hash prefix makes a shard one contiguous range
+// and a partition one contiguous range inside it.
+//
+//	+-----+-------------+-------------+----------+----------+
+//	| 'i' | tableID u32 | hash u32    | enc(pk)  | enc(sk)  |   sk only for
+//	+-----+-------------+-------------+----------+----------+   tables with one
+//	  1B       4B            4B
+//
+// WAL (the change log): one key per committed change, dense per shard.
+//
+//	+-----+-------------+-------------+-------------+
+//	| 'w' | tableID u32 | shard u32   | seq u64     |
+//	+-----+-------------+-------------+-------------+
+//
+// Table metadata: per-shard counters and watermarks, counters of items and
+// bytes. The kind byte names the record; the rest is kind-specific.
+//
+//	+-----+-------------+------+------ ... ------+
+//	| 'm' | tableID u32 | kind | rest            |
+//	+-----+-------------+------+------ ... ------+
+//
+//	MetaLastSeq    's' | shard u32   last sequence number committed in a shard
+//	MetaPublished  'p' | shard u32   last sequence number published to JetStream
+//	MetaCounters   'c'               item count and byte size of the table
+//
+// Catalog: one key per table definition, by name.
+//
+//	+-----+------------------+
+//	| 'c' | table name bytes |
+//	+-----+------------------+
+package keycodec

@@ -1,0 +1,143 @@
+package keycodec
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Key-space prefixes (see doc.go).
+const (
+	prefixCatalog = 'c'
+	prefixItem    = 'i'
+	prefixMeta    = 'm'
+	prefixWAL     = 'w'
+)
+
+// Kinds of table metadata records (the byte after the table id in a meta
+// key). See doc.go for what each holds.
+const (
+	MetaLastSeq   byte = 's' // rest: shard u32
+	MetaPublished byte = 'p' // rest: shard u32
+	MetaCounters  byte = 'c' // no rest
+)
+
+// ItemKey appends the storage key of an item: 'i', the table id, the
+// partition-key hash, the encoded partition key and, for tables with a sort
+// key, the encoded sort key (sk nil otherwise).
+func ItemKey(dst []byte, tableID uint32, h shards.Hash, pk attr.Value, sk *attr.Value) []byte {
+	dst = append(dst, prefixItem)
+	dst = binary.BigEndian.AppendUint32(dst, tableID)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(h))
+	dst = AppendValue(dst, pk)
+	if sk != nil {
+		dst = AppendValue(dst, *sk)
+	}
+	return dst
+}
+
+// TablePrefix is the prefix of every item key of a table.
+func TablePrefix(tableID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixItem}, tableID)
+}
+
+// HashRangeStart is the first item key of a table whose hash is at least h:
+// a shard's items run from HashRangeStart(t, start) up to
+// HashRangeStart(t, end) (or PrefixEnd(TablePrefix(t)) for the last shard).
+func HashRangeStart(tableID uint32, h uint32) []byte {
+	return binary.BigEndian.AppendUint32(TablePrefix(tableID), h)
+}
+
+// PartitionPrefix appends the prefix shared by every item of one partition
+// (an item key without its sort key).
+func PartitionPrefix(dst []byte, tableID uint32, h shards.Hash, pk attr.Value) []byte {
+	return ItemKey(dst, tableID, h, pk, nil)
+}
+
+// PrefixEnd returns the smallest key greater than every key that starts
+// with p, for use as an exclusive iterator upper bound. It returns nil (no
+// bound) when p is empty or all 0xFF.
+func PrefixEnd(p []byte) []byte {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0xFF {
+			end := append([]byte(nil), p[:i+1]...)
+			end[i]++
+			return end
+		}
+	}
+	return nil
+}
+
+// DecodeItemKey splits an item key into its hash and key values. skType is
+// attr.TypeInvalid for a table without a sort key (sk is then nil).
+func DecodeItemKey(k []byte, pkType, skType attr.Type) (h shards.Hash, pk attr.Value, sk *attr.Value, err error) {
+	if len(k) < 9 || k[0] != prefixItem {
+		return 0, attr.Value{}, nil, fmt.Errorf("%w: not an item key", ErrCorrupt)
+	}
+	h = shards.Hash(binary.BigEndian.Uint32(k[5:9]))
+	pk, rest, err := DecodeValue(k[9:], pkType)
+	if err != nil {
+		return 0, attr.Value{}, nil, err
+	}
+	if skType != attr.TypeInvalid {
+		v, r, err := DecodeValue(rest, skType)
+		if err != nil {
+			return 0, attr.Value{}, nil, err
+		}
+		sk, rest = &v, r
+	}
+	if len(rest) != 0 {
+		return 0, attr.Value{}, nil, fmt.Errorf("%w: %d trailing bytes in item key", ErrCorrupt, len(rest))
+	}
+	return h, pk, sk, nil
+}
+
+// WALKey is the key of the change-log record seq of shard sh.
+func WALKey(tableID uint32, sh shards.ID, seq shards.Seq) []byte {
+	k := make([]byte, 0, 17)
+	k = append(k, prefixWAL)
+	k = binary.BigEndian.AppendUint32(k, tableID)
+	k = binary.BigEndian.AppendUint32(k, uint32(sh))
+	return binary.BigEndian.AppendUint64(k, uint64(seq))
+}
+
+// WALPrefix is the prefix of every change-log key of one shard.
+func WALPrefix(tableID uint32, sh shards.ID) []byte {
+	k := make([]byte, 0, 17)
+	k = append(k, prefixWAL)
+	k = binary.BigEndian.AppendUint32(k, tableID)
+	return binary.BigEndian.AppendUint32(k, uint32(sh))
+}
+
+// DecodeWALKey is the inverse of WALKey.
+func DecodeWALKey(k []byte) (tableID uint32, sh shards.ID, seq shards.Seq, err error) {
+	if len(k) != 17 || k[0] != prefixWAL {
+		return 0, 0, 0, fmt.Errorf("%w: not a WAL key", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint32(k[1:5]), shards.ID(binary.BigEndian.Uint32(k[5:9])), shards.Seq(binary.BigEndian.Uint64(k[9:17])), nil
+}
+
+// MetaKey is the key of a table metadata record of the given kind.
+func MetaKey(tableID uint32, kind byte, rest ...byte) []byte {
+	k := make([]byte, 0, 6+len(rest))
+	k = append(k, prefixMeta)
+	k = binary.BigEndian.AppendUint32(k, tableID)
+	k = append(k, kind)
+	return append(k, rest...)
+}
+
+// MetaShardKey is MetaKey with a shard id as the rest (MetaLastSeq,
+// MetaPublished).
+func MetaShardKey(tableID uint32, kind byte, sh shards.ID) []byte {
+	return MetaKey(tableID, kind, binary.BigEndian.AppendUint32(nil, uint32(sh))...)
+}
+
+// CatalogKey is the key of the definition of table name.
+func CatalogKey(name string) []byte {
+	return append([]byte{prefixCatalog}, name...)
+}
+
+// CatalogPrefix is the prefix of every catalog key.
+func CatalogPrefix() []byte { return []byte{prefixCatalog} }
