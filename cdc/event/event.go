@@ -1,0 +1,208 @@
+package event
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Name is the DynamoDB Streams event name.
+type Name string
+
+const (
+	Insert Name = "INSERT"
+	Modify Name = "MODIFY"
+	Remove Name = "REMOVE"
+)
+
+// Identity says who made a change, for audit consumers.
+type Identity struct {
+	AccessKeyID string // from the request's SigV4 credential scope; "" if unsigned
+	SourceAddr  string // client address as the server saw it
+	RequestID   string // x-amzn-RequestId of the request that made the change
+	// Service marks a change the database made itself (a TTL delete); the
+	// stream record then carries DynamoDB's service userIdentity.
+	Service bool
+}
+
+// Record is one committed item change.
+type Record struct {
+	TableID uint32
+	Source  string // ce-source: the table's stream ARN (or table ARN while no stream is enabled)
+	Region  string // awsRegion
+	Shard   shards.ID
+	Seq     shards.Seq
+	Name    Name
+	Time    time.Time // commit time
+	// Keys, Old and New are canonical DynamoDB JSON objects ({"pk":{"S":"a"}});
+	// Old is nil for an INSERT, New is nil for a REMOVE.
+	Keys, Old, New []byte
+	// PartitionKey is the partition key value as text (S as is, N canonical,
+	// B base64): the CloudEvents partitionkey extension.
+	PartitionKey string
+	SizeBytes    int    // DynamoDB's size of keys and images
+	TxID         string // correlationid: the transaction that made the change
+	Who          Identity
+}
+
+// Header names. The ce- prefix is the CloudEvents NATS binary binding.
+const (
+	HdrSpecVersion  = "ce-specversion"
+	HdrID           = "ce-id"
+	HdrSource       = "ce-source"
+	HdrType         = "ce-type"
+	HdrSubject      = "ce-subject"
+	HdrTime         = "ce-time"
+	HdrSequence     = "ce-sequence"
+	HdrPartitionKey = "ce-partitionkey"
+	HdrCorrelation  = "ce-correlationid"
+	HdrAccessKey    = "ce-accesskeyid"
+	HdrSourceAddr   = "ce-sourceaddr"
+	HdrRequestID    = "ce-requestid"
+	HdrContentType  = "content-type"
+)
+
+// TypePrefix prefixes the CloudEvents type; the event name follows
+// ("io.sluicedb.change.INSERT").
+const TypePrefix = "io.sluicedb.change."
+
+// EventID is the DynamoDB-style event id (32 hex digits) of a change.
+func EventID(tableID uint32, sh shards.ID, seq shards.Seq) string {
+	var b [16]byte
+	binary.BigEndian.PutUint32(b[0:], tableID)
+	binary.BigEndian.PutUint32(b[4:], uint32(sh))
+	binary.BigEndian.PutUint64(b[8:], uint64(seq))
+	const hex = "0123456789abcdef"
+	out := make([]byte, 32)
+	for i, c := range b {
+		out[2*i] = hex[c>>4]
+		out[2*i+1] = hex[c&15]
+	}
+	return string(out)
+}
+
+// Encode appends the WAL encoding of r to dst.
+func (r *Record) Encode(dst []byte) []byte {
+	id := EventID(r.TableID, r.Shard, r.Seq)
+	hdrs := [...][2]string{
+		{HdrSpecVersion, "1.0"},
+		{HdrID, id},
+		{HdrSource, r.Source},
+		{HdrType, TypePrefix + string(r.Name)},
+		{HdrSubject, string(r.Keys)},
+		{HdrTime, r.Time.UTC().Format(time.RFC3339Nano)},
+		{HdrSequence, r.Seq.String()},
+		{HdrPartitionKey, r.PartitionKey},
+		{HdrContentType, "application/json"},
+		{HdrCorrelation, r.TxID},
+		{HdrAccessKey, r.Who.AccessKeyID},
+		{HdrSourceAddr, r.Who.SourceAddr},
+		{HdrRequestID, r.Who.RequestID},
+	}
+	n := 0
+	for _, h := range hdrs {
+		if h[1] != "" {
+			n++
+		}
+	}
+	dst = append(dst, 1)
+	dst = binary.AppendUvarint(dst, uint64(n))
+	for _, h := range hdrs {
+		if h[1] == "" {
+			continue
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(h[0])))
+		dst = append(dst, h[0]...)
+		dst = binary.AppendUvarint(dst, uint64(len(h[1])))
+		dst = append(dst, h[1]...)
+	}
+	return r.appendData(dst, id)
+}
+
+// appendData appends the DynamoDB Streams record JSON.
+func (r *Record) appendData(dst []byte, id string) []byte {
+	dst = append(dst, `{"eventID":"`...)
+	dst = append(dst, id...)
+	dst = append(dst, `","eventName":"`...)
+	dst = append(dst, r.Name...)
+	dst = append(dst, `","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":`...)
+	dst = strconv.AppendQuote(dst, r.Region)
+	dst = append(dst, `,"dynamodb":{"ApproximateCreationDateTime":`...)
+	dst = strconv.AppendInt(dst, r.Time.Unix(), 10)
+	dst = append(dst, `,"Keys":`...)
+	dst = append(dst, r.Keys...)
+	if r.New != nil {
+		dst = append(dst, `,"NewImage":`...)
+		dst = append(dst, r.New...)
+	}
+	if r.Old != nil {
+		dst = append(dst, `,"OldImage":`...)
+		dst = append(dst, r.Old...)
+	}
+	dst = append(dst, `,"SequenceNumber":"`...)
+	dst = append(dst, r.Seq.String()...)
+	dst = append(dst, `","SizeBytes":`...)
+	dst = strconv.AppendInt(dst, int64(r.SizeBytes), 10)
+	dst = append(dst, `,"StreamViewType":"NEW_AND_OLD_IMAGES"}`...)
+	if r.Who.Service {
+		dst = append(dst, `,"userIdentity":{"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}`...)
+	}
+	return append(dst, '}')
+}
+
+// Envelope is a decoded WAL value: the CloudEvent headers in a fixed order and
+// the data. Data and header strings alias nothing the caller passed in.
+type Envelope struct {
+	Headers [][2]string
+	Data    []byte
+}
+
+// Header returns the value of the named header, or "".
+func (e *Envelope) Header(name string) string {
+	for _, h := range e.Headers {
+		if h[0] == name {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+// ErrCorrupt reports an undecodable WAL value.
+var ErrCorrupt = errors.New("event: corrupt record")
+
+// Decode parses a WAL value.
+func Decode(b []byte) (Envelope, error) {
+	if len(b) == 0 || b[0] != 1 {
+		return Envelope{}, fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > 64 {
+		return Envelope{}, fmt.Errorf("%w: header count", ErrCorrupt)
+	}
+	b = b[k:]
+	env := Envelope{Headers: make([][2]string, 0, n)}
+	str := func() (string, bool) {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return "", false
+		}
+		s := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		return s, true
+	}
+	for range n {
+		key, ok1 := str()
+		val, ok2 := str()
+		if !ok1 || !ok2 {
+			return Envelope{}, fmt.Errorf("%w: header", ErrCorrupt)
+		}
+		env.Headers = append(env.Headers, [2]string{key, val})
+	}
+	env.Data = append([]byte(nil), b...)
+	return env, nil
+}

@@ -1,0 +1,159 @@
+package catalog
+
+import (
+	"time"
+
+	"github.com/sluicedb/sluice/engine/attr"
+)
+
+// Billing modes.
+const (
+	PayPerRequest = "PAY_PER_REQUEST"
+	Provisioned   = "PROVISIONED"
+)
+
+// Table statuses.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusUpdating = "UPDATING"
+	StatusDeleting = "DELETING"
+)
+
+// KeyElement is one entry of a key schema.
+type KeyElement struct {
+	Name    string `json:"AttributeName"`
+	KeyType string `json:"KeyType"` // HASH or RANGE
+}
+
+// AttributeDefinition names the type of a key attribute.
+type AttributeDefinition struct {
+	Name string `json:"AttributeName"`
+	Type string `json:"AttributeType"` // S, N or B
+}
+
+// Throughput is provisioned capacity and its history.
+type Throughput struct {
+	Read                   int64     `json:"ReadCapacityUnits"`
+	Write                  int64     `json:"WriteCapacityUnits"`
+	LastIncrease           time.Time `json:"LastIncreaseDateTime,omitzero"`
+	LastDecrease           time.Time `json:"LastDecreaseDateTime,omitzero"`
+	NumberOfDecreasesToday int64     `json:"NumberOfDecreasesToday"`
+}
+
+// Projection of a secondary index.
+type Projection struct {
+	Type             string   `json:"ProjectionType"` // ALL, KEYS_ONLY, INCLUDE
+	NonKeyAttributes []string `json:"NonKeyAttributes,omitempty"`
+}
+
+// Index is a local or global secondary index.
+type Index struct {
+	Name       string       `json:"IndexName"`
+	KeySchema  []KeyElement `json:"KeySchema"`
+	Projection Projection   `json:"Projection"`
+	// Throughput is set for GSIs of provisioned tables.
+	Throughput *Throughput `json:"ProvisionedThroughput,omitempty"`
+	Status     string      `json:"IndexStatus,omitempty"` // GSIs only
+	// OnDemandThroughput, WarmThroughput: later.
+}
+
+// Stream is the table's stream specification and its current label.
+type Stream struct {
+	Enabled  bool   `json:"StreamEnabled"`
+	ViewType string `json:"StreamViewType,omitempty"`
+	// Label is the LatestStreamLabel (an ISO-8601 time of the last enable);
+	// empty if a stream was never enabled.
+	Label string `json:"Label,omitempty"`
+}
+
+// Tag is a resource tag.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// Table is one table's definition. Treat it as immutable.
+type Table struct {
+	Name      string    `json:"Name"`
+	ID        uint32    `json:"ID"`   // internal; prefixes the table's keys
+	UUID      string    `json:"UUID"` // TableId
+	Created   time.Time `json:"Created"`
+	Status    string    `json:"Status"`
+	ShardBits uint8     `json:"ShardBits"`
+
+	KeySchema            []KeyElement          `json:"KeySchema"`
+	AttributeDefinitions []AttributeDefinition `json:"AttributeDefinitions"`
+
+	BillingMode               string     `json:"BillingMode"`
+	Throughput                Throughput `json:"Throughput"`
+	LastUpdateToPayPerRequest time.Time  `json:"LastUpdateToPayPerRequest,omitzero"`
+
+	LSIs []Index `json:"LSIs,omitempty"`
+	GSIs []Index `json:"GSIs,omitempty"`
+
+	Stream             Stream `json:"Stream"`
+	Tags               []Tag  `json:"Tags,omitempty"`
+	DeletionProtection bool   `json:"DeletionProtection"`
+	TableClass         string `json:"TableClass,omitempty"` // STANDARD or STANDARD_INFREQUENT_ACCESS
+}
+
+// HashKey returns the partition key's name and type.
+func (t *Table) HashKey() (string, attr.Type) { return t.key("HASH") }
+
+// RangeKey returns the sort key's name and type; name is "" if there is none.
+func (t *Table) RangeKey() (string, attr.Type) { return t.key("RANGE") }
+
+func (t *Table) key(kind string) (string, attr.Type) {
+	for _, k := range t.KeySchema {
+		if k.KeyType == kind {
+			return k.Name, t.AttrType(k.Name)
+		}
+	}
+	return "", attr.TypeInvalid
+}
+
+// AttrType is the declared type of a key attribute (TypeInvalid if undeclared).
+func (t *Table) AttrType(name string) attr.Type {
+	for _, d := range t.AttributeDefinitions {
+		if d.Name == name {
+			switch d.Type {
+			case "S":
+				return attr.TypeS
+			case "N":
+				return attr.TypeN
+			case "B":
+				return attr.TypeB
+			}
+		}
+	}
+	return attr.TypeInvalid
+}
+
+// Clone returns a deep copy to modify.
+func (t *Table) Clone() *Table {
+	c := *t
+	c.KeySchema = append([]KeyElement(nil), t.KeySchema...)
+	c.AttributeDefinitions = append([]AttributeDefinition(nil), t.AttributeDefinitions...)
+	c.LSIs = cloneIndexes(t.LSIs)
+	c.GSIs = cloneIndexes(t.GSIs)
+	c.Tags = append([]Tag(nil), t.Tags...)
+	return &c
+}
+
+func cloneIndexes(in []Index) []Index {
+	if in == nil {
+		return nil
+	}
+	out := make([]Index, len(in))
+	for i, x := range in {
+		x.KeySchema = append([]KeyElement(nil), x.KeySchema...)
+		x.Projection.NonKeyAttributes = append([]string(nil), x.Projection.NonKeyAttributes...)
+		if x.Throughput != nil {
+			tp := *x.Throughput
+			x.Throughput = &tp
+		}
+		out[i] = x
+	}
+	return out
+}
