@@ -1,0 +1,419 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sluicedb/sluice/cdc/event"
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/internal/kv"
+	"github.com/sluicedb/sluice/engine/invariants"
+	"github.com/sluicedb/sluice/engine/keycodec"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Condition decides whether a write may proceed given the current item (nil
+// if absent). The expression package provides the implementations; a nil
+// Condition always passes.
+type Condition interface {
+	Eval(current attr.Item) (bool, error)
+}
+
+// PutRequest is a PutItem call, validated for shape by the caller.
+type PutRequest struct {
+	Table     string
+	Item      attr.Item
+	Cond      Condition
+	ReturnOld bool // ReturnValues ALL_OLD
+	// ReturnOldOnConditionFail: ReturnValuesOnConditionCheckFailure ALL_OLD.
+	ReturnOldOnConditionFail bool
+	Who                      event.Identity
+}
+
+// DeleteRequest is a DeleteItem call.
+type DeleteRequest struct {
+	Table                    string
+	Key                      attr.Item
+	Cond                     Condition
+	ReturnOld                bool
+	ReturnOldOnConditionFail bool
+	Who                      event.Identity
+}
+
+// GetRequest is a GetItem call.
+type GetRequest struct {
+	Table      string
+	Key        attr.Item
+	Consistent bool
+}
+
+// WriteResult is the outcome of a single-item write.
+type WriteResult struct {
+	// Old is the previous item as canonical DynamoDB JSON when ReturnOld was
+	// asked and an item existed, else nil.
+	Old      []byte
+	Capacity Capacity
+}
+
+// GetResult is the outcome of GetItem.
+type GetResult struct {
+	// Item is the item as canonical DynamoDB JSON, nil if absent.
+	Item     []byte
+	Capacity Capacity
+}
+
+// Stored item value: version 1 | uvarint DynamoDB size | canonical JSON.
+const itemFormat = 1
+
+func encodeStored(size int, js []byte) []byte {
+	out := make([]byte, 0, 1+binary.MaxVarintLen32+len(js))
+	out = append(out, itemFormat)
+	out = binary.AppendUvarint(out, uint64(size))
+	return append(out, js...)
+}
+
+func decodeStored(v []byte) (size int, js []byte, err error) {
+	if len(v) < 2 || v[0] != itemFormat {
+		return 0, nil, errors.New("engine: corrupt item value")
+	}
+	s, n := binary.Uvarint(v[1:])
+	if n <= 0 {
+		return 0, nil, errors.New("engine: corrupt item value")
+	}
+	return int(s), v[1+n:], nil
+}
+
+// keyParts extracts and checks the key attributes of item (a full item for
+// PutItem, or exactly the key for GetItem/DeleteItem).
+type keyParts struct {
+	pk, sk *attr.Value
+	hash   shards.Hash
+	key    []byte // storage key
+	pkText string
+}
+
+func (e *Engine) itemKey(def *catalog.Table, item attr.Item, exact bool) (keyParts, error) {
+	hName, hType := def.HashKey()
+	rName, rType := def.RangeKey()
+	var kp keyParts
+	if exact {
+		want := 1
+		if rName != "" {
+			want = 2
+		}
+		if len(item) != want {
+			return kp, attr.Invalid(attr.MsgKeySchemaMismatch)
+		}
+	}
+	check := func(name string, typ attr.Type, role attr.KeyRole) (*attr.Value, error) {
+		v, ok := item[name]
+		if !ok {
+			if exact {
+				return nil, attr.Invalid(attr.MsgKeySchemaMismatch)
+			}
+			return nil, attr.Invalid("One or more parameter values were invalid: Missing the key %s in the item", name)
+		}
+		validate := attr.ValidateKeyValue
+		if exact {
+			validate = attr.ValidateKeyElement
+		}
+		if err := validate(name, v, typ); err != nil {
+			return nil, err
+		}
+		if err := attr.ValidateKeySize(v, role); err != nil {
+			return nil, err
+		}
+		return &v, nil
+	}
+	pk, err := check(hName, hType, attr.PartitionKey)
+	if err != nil {
+		return kp, err
+	}
+	kp.pk = pk
+	if rName != "" {
+		sk, err := check(rName, rType, attr.SortKey)
+		if err != nil {
+			return kp, err
+		}
+		kp.sk = sk
+	}
+	typ, canon := keycodec.Canonical(*pk)
+	kp.hash = shards.HashKey(typ, canon)
+	kp.key = keycodec.ItemKey(nil, def.ID, kp.hash, *pk, kp.sk)
+	switch pk.T {
+	case attr.TypeB:
+		kp.pkText = base64.StdEncoding.EncodeToString(pk.B)
+	case attr.TypeN:
+		kp.pkText = string(pk.N)
+	default:
+		kp.pkText = pk.S
+	}
+	return kp, nil
+}
+
+// keysJSON is the canonical JSON of just the key attributes.
+func keyItem(def *catalog.Table, kp keyParts) attr.Item {
+	hName, _ := def.HashKey()
+	rName, _ := def.RangeKey()
+	k := attr.Item{hName: *kp.pk}
+	if kp.sk != nil {
+		k[rName] = *kp.sk
+	}
+	return k
+}
+
+// canonicalize sorts set members so that equal items encode to equal bytes.
+func canonicalize(v *attr.Value) {
+	switch v.T {
+	case attr.TypeSS:
+		slices.Sort(v.SS)
+	case attr.TypeNS:
+		slices.SortFunc(v.NS, attr.CompareNumbers)
+	case attr.TypeBS:
+		slices.SortFunc(v.BS, bytes.Compare)
+	case attr.TypeM:
+		for k, x := range v.M {
+			canonicalize(&x)
+			v.M[k] = x
+		}
+	case attr.TypeL:
+		for i := range v.L {
+			canonicalize(&v.L[i])
+		}
+	}
+}
+
+// beginWrite resolves the table for a write and read-locks it against
+// DeleteTable; the caller must call the returned release.
+func (e *Engine) beginWrite(name string) (*table, *catalog.Table, func(), error) {
+	if e.closed.Load() {
+		return nil, nil, nil, ErrClosed
+	}
+	t, ok := e.lookup(name)
+	if !ok {
+		return nil, nil, nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
+	}
+	t.ddl.RLock()
+	if t.dropped {
+		t.ddl.RUnlock()
+		return nil, nil, nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
+	}
+	return t, t.def.Load(), t.ddl.RUnlock, nil
+}
+
+// readCurrent returns the stored item at key: its size and canonical JSON
+// (nil if absent).
+func (e *Engine) readCurrent(key []byte) (int, []byte, error) {
+	v, err := e.db.Get(key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return decodeStored(v)
+}
+
+// checkCondition evaluates cond against the current item.
+func checkCondition(cond Condition, cur []byte, returnOld bool) error {
+	if cond == nil {
+		return nil
+	}
+	var item attr.Item
+	if cur != nil {
+		if err := item.UnmarshalJSON(cur); err != nil {
+			return err
+		}
+	}
+	ok, err := cond.Eval(item)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		cf := &ConditionFailedError{}
+		if returnOld {
+			cf.Item = item
+		}
+		return cf
+	}
+	return nil
+}
+
+// PutItem writes a whole item, replacing any item with the same key.
+func (e *Engine) PutItem(req PutRequest) (WriteResult, error) {
+	t, def, release, err := e.beginWrite(req.Table)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	defer release()
+	kp, err := e.itemKey(def, req.Item, false)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	if invariants.Enabled {
+		if err := attr.ValidateItem(req.Item); err != nil {
+			panic(fmt.Sprintf("engine: PutItem got an unvalidated item: %v", err))
+		}
+	}
+	for name, v := range req.Item {
+		canonicalize(&v)
+		req.Item[name] = v
+	}
+	size := attr.ItemSize(req.Item)
+	if size > attr.MaxItemSize {
+		return WriteResult{}, attr.ErrItemTooLarge
+	}
+	newJSON := attr.AppendItemJSON(nil, req.Item)
+
+	mu := e.lockFor(kp.key)
+	mu.Lock()
+	defer mu.Unlock()
+	oldSize, oldJSON, err := e.readCurrent(kp.key)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	if err := checkCondition(req.Cond, oldJSON, req.ReturnOldOnConditionFail); err != nil {
+		return WriteResult{}, err
+	}
+	res := WriteResult{Capacity: writeCapacity(def.Name, max(size, oldSize))}
+	if req.ReturnOld {
+		res.Old = oldJSON
+	}
+	if oldJSON != nil && bytes.Equal(oldJSON, newJSON) {
+		return res, nil // unchanged: no commit, no record
+	}
+	name := event.Insert
+	countDelta := int64(1)
+	if oldJSON != nil {
+		name, countDelta = event.Modify, 0
+	}
+	ch := change{
+		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		key:        kp.key,
+		value:      encodeStored(size, newJSON),
+		countDelta: countDelta,
+		sizeDelta:  int64(size - oldSize),
+		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize+size, req.Who),
+	}
+	if err := e.committer.commit([]change{ch}); err != nil {
+		return WriteResult{}, err
+	}
+	return res, nil
+}
+
+// DeleteItem deletes the item with the given key, if any.
+func (e *Engine) DeleteItem(req DeleteRequest) (WriteResult, error) {
+	t, def, release, err := e.beginWrite(req.Table)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	defer release()
+	kp, err := e.itemKey(def, req.Key, true)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	mu := e.lockFor(kp.key)
+	mu.Lock()
+	defer mu.Unlock()
+	oldSize, oldJSON, err := e.readCurrent(kp.key)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	if err := checkCondition(req.Cond, oldJSON, req.ReturnOldOnConditionFail); err != nil {
+		return WriteResult{}, err
+	}
+	res := WriteResult{Capacity: writeCapacity(def.Name, oldSize)}
+	if oldJSON == nil {
+		return res, nil // nothing to delete: no record
+	}
+	if req.ReturnOld {
+		res.Old = oldJSON
+	}
+	ch := change{
+		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		key:        kp.key,
+		countDelta: -1,
+		sizeDelta:  -int64(oldSize),
+		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, req.Who),
+	}
+	if err := e.committer.commit([]change{ch}); err != nil {
+		return WriteResult{}, err
+	}
+	return res, nil
+}
+
+// GetItem reads one item. Reads always see every acknowledged write, so
+// ConsistentRead changes only the capacity charged.
+func (e *Engine) GetItem(req GetRequest) (GetResult, error) {
+	if e.closed.Load() {
+		return GetResult{}, ErrClosed
+	}
+	t, ok := e.lookup(req.Table)
+	if !ok {
+		return GetResult{}, attr.Errorf(ErrTableNotFound, "Requested resource not found")
+	}
+	def := t.def.Load()
+	kp, err := e.itemKey(def, req.Key, true)
+	if err != nil {
+		return GetResult{}, err
+	}
+	size, js, err := e.readCurrent(kp.key)
+	if err != nil {
+		return GetResult{}, err
+	}
+	return GetResult{Item: js, Capacity: readCapacity(def.Name, size, req.Consistent)}, nil
+}
+
+// record builds the change record (all but Seq and Time); size is the sum of
+// the images' sizes.
+func (e *Engine) record(def *catalog.Table, kp keyParts, name event.Name, oldJSON, newJSON []byte, size int, who event.Identity) event.Record {
+	keys := keyItem(def, kp)
+	return event.Record{
+		TableID:      def.ID,
+		Source:       e.sourceARN(def),
+		Region:       e.opts.Region,
+		Shard:        shards.Of(kp.hash, def.ShardBits),
+		Name:         name,
+		Keys:         attr.AppendItemJSON(nil, keys),
+		Old:          oldJSON,
+		New:          newJSON,
+		PartitionKey: kp.pkText,
+		SizeBytes:    attr.ItemSize(keys) + size,
+		Who:          who,
+	}
+}
+
+// TableARN is the table's ARN.
+func (e *Engine) TableARN(name string) string {
+	return "arn:aws:dynamodb:" + e.opts.Region + ":" + e.opts.AccountID + ":table/" + name
+}
+
+// StreamARN is the ARN of a table's stream with the given label.
+func (e *Engine) StreamARN(name, label string) string {
+	return e.TableARN(name) + "/stream/" + label
+}
+
+// sourceARN is the CloudEvents source of a table's records: its stream ARN,
+// or its table ARN while it never had a stream.
+func (e *Engine) sourceARN(def *catalog.Table) string {
+	if def.Stream.Label != "" {
+		return e.StreamARN(def.Name, def.Stream.Label)
+	}
+	return e.TableARN(def.Name)
+}
+
+// TableNameFromARN returns the table name of a table ARN of this server's
+// region and account, or "".
+func (e *Engine) TableNameFromARN(arn string) string {
+	p := "arn:aws:dynamodb:" + e.opts.Region + ":" + e.opts.AccountID + ":table/"
+	if !strings.HasPrefix(arn, p) || strings.Contains(arn[len(p):], "/") {
+		return ""
+	}
+	return arn[len(p):]
+}

@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/internal/kv"
+	"github.com/sluicedb/sluice/engine/keycodec"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// table is a live table: its current definition and the lock that keeps
+// DeleteTable from racing with writes in flight.
+type table struct {
+	def atomic.Pointer[catalog.Table]
+	// ddl is read-locked by every write for its whole duration and locked by
+	// DeleteTable, so no write lands in a dropped table's key range.
+	ddl     sync.RWMutex
+	dropped bool // guarded by ddl
+	shards  []*shardState
+}
+
+// TableInfo is a table's definition with its live counters.
+type TableInfo struct {
+	*catalog.Table
+	ItemCount int64
+	SizeBytes int64
+}
+
+// tables returns the live-table index (copy on write).
+func (e *Engine) tableIndex() map[string]*table {
+	if m := e.tablesPtr.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+func (e *Engine) lookup(name string) (*table, bool) {
+	t, ok := e.tableIndex()[name]
+	return t, ok
+}
+
+func (e *Engine) tableByID(id uint32) (*table, bool) {
+	for _, t := range e.tableIndex() {
+		if t.def.Load().ID == id {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// setTable installs (or with nil removes) a live table in the index.
+func (e *Engine) setTable(name string, t *table) {
+	e.tablesMu.Lock()
+	defer e.tablesMu.Unlock()
+	old := e.tableIndex()
+	m := make(map[string]*table, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	if t == nil {
+		delete(m, name)
+	} else {
+		m[name] = t
+	}
+	e.tablesPtr.Store(&m)
+}
+
+func (e *Engine) newTable(def *catalog.Table) *table {
+	t := &table{}
+	t.def.Store(def)
+	t.shards = make([]*shardState, shards.Count(def.ShardBits))
+	for i := range t.shards {
+		t.shards[i] = e.shard(def, shards.ID(i))
+	}
+	return t
+}
+
+func (e *Engine) info(t *table) TableInfo {
+	in := TableInfo{Table: t.def.Load()}
+	for _, st := range t.shards {
+		in.ItemCount += st.count.Load()
+		in.SizeBytes += st.size.Load()
+	}
+	return in
+}
+
+func notFound(name string) error {
+	return attr.Errorf(ErrTableNotFound, "Requested resource not found: Table: %s not found", name)
+}
+
+// CreateTable creates a table from def, which the caller validated against
+// DynamoDB's rules. The engine assigns the id, TableId, creation time, status
+// and shard count.
+func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
+	if e.closed.Load() {
+		return TableInfo{}, ErrClosed
+	}
+	if e.catalog.Len() >= e.opts.MaxTables {
+		return TableInfo{}, attr.Errorf(ErrLimitExceeded,
+			"Subscriber limit exceeded: Only %d tables can be created", e.opts.MaxTables)
+	}
+	def = def.Clone()
+	def.UUID = uuid.NewString()
+	def.Created = e.opts.Now().Truncate(time.Millisecond)
+	def.Status = catalog.StatusActive
+	def.ShardBits = e.opts.ShardBits
+	if def.Stream.Enabled {
+		def.Stream.Label = streamLabel(def.Created)
+	}
+	for i := range def.GSIs {
+		def.GSIs[i].Status = catalog.StatusActive
+	}
+	created, err := e.catalog.Create(def)
+	if errors.Is(err, catalog.ErrExists) {
+		return TableInfo{}, attr.Errorf(ErrResourceInUse, "Table already exists: %s", def.Name)
+	}
+	if err != nil {
+		return TableInfo{}, err
+	}
+	t := e.newTable(created)
+	e.setTable(created.Name, t)
+	e.log.Info("table created", "table", created.Name, "id", created.ID, "shards", len(t.shards))
+	return e.info(t), nil
+}
+
+// streamLabel is DynamoDB's LatestStreamLabel: the enable time in ISO 8601.
+func streamLabel(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000")
+}
+
+// DescribeTable returns a table's definition and counters.
+func (e *Engine) DescribeTable(name string) (TableInfo, error) {
+	t, ok := e.lookup(name)
+	if !ok {
+		return TableInfo{}, notFound(name)
+	}
+	return e.info(t), nil
+}
+
+// ListTables returns the table names in order.
+func (e *Engine) ListTables() []string {
+	ts := e.catalog.List()
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// UpdateTable applies fn to a copy of the table's definition and stores it.
+func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (TableInfo, error) {
+	t, ok := e.lookup(name)
+	if !ok {
+		return TableInfo{}, notFound(name)
+	}
+	def, err := e.catalog.Update(name, fn)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return TableInfo{}, notFound(name)
+	}
+	if err != nil {
+		return TableInfo{}, err
+	}
+	t.def.Store(def)
+	return e.info(t), nil
+}
+
+// DeleteTable drops a table and its items in one batch. Its change log stays
+// until the relay has published and trimmed it.
+func (e *Engine) DeleteTable(name string) (TableInfo, error) {
+	t, ok := e.lookup(name)
+	if !ok {
+		return TableInfo{}, notFound(name)
+	}
+	if t.def.Load().DeletionProtection {
+		return TableInfo{}, attr.Invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+	}
+	t.ddl.Lock()
+	defer t.ddl.Unlock()
+	if t.dropped {
+		return TableInfo{}, notFound(name)
+	}
+	in := e.info(t)
+	def, err := e.catalog.Delete(name, func(def *catalog.Table, b *kv.Batch) {
+		p := keycodec.TablePrefix(def.ID)
+		b.DeleteRange(p, keycodec.PrefixEnd(p))
+		for _, st := range t.shards {
+			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))
+		}
+	})
+	if errors.Is(err, catalog.ErrNotFound) {
+		return TableInfo{}, notFound(name)
+	}
+	if err != nil {
+		return TableInfo{}, fmt.Errorf("deleting table %q: %w", name, err)
+	}
+	for _, st := range t.shards {
+		st.count.Store(0)
+		st.size.Store(0)
+	}
+	t.dropped = true
+	e.setTable(name, nil)
+	def = def.Clone()
+	def.Status = catalog.StatusDeleting
+	in.Table = def
+	e.log.Info("table deleted", "table", name, "id", def.ID)
+	return in, nil
+}
