@@ -1,0 +1,263 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/sluicedb/sluice/cdc/event"
+	"github.com/sluicedb/sluice/engine"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Options configure a Relay.
+type Options struct {
+	Log *engine.ChangeLog // required
+	JS  jetstream.JetStream
+	// Retention is the stream's MaxAge and the change log's trimming
+	// horizon; 0 means 24 hours.
+	Retention time.Duration
+	// TrimInterval is how often the change log is trimmed; 0 means 1 minute.
+	TrimInterval time.Duration
+	// MaxBatch is the most records in flight per table; 0 means 512.
+	MaxBatch int
+	Logger   *slog.Logger // nil discards
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Relay publishes the change log to JetStream.
+type Relay struct {
+	opts   Options
+	log    *slog.Logger
+	cancel func()
+	wake   chan struct{}
+	mu     struct {
+		sync.Mutex
+		tables map[uint32]*tableRelay
+		// incoming holds committed changes not yet taken by a table's
+		// publisher, by table.
+		incoming map[uint32][]engine.Change
+	}
+}
+
+// StreamName is the JetStream stream holding a table's records.
+func StreamName(tableID uint32) string { return "sluice-t-" + strconv.FormatUint(uint64(tableID), 10) }
+
+// Subject is the subject of a table shard's records.
+func Subject(tableID uint32, sh shards.ID) string {
+	return "sluice.t." + strconv.FormatUint(uint64(tableID), 10) + "." + sh.String()
+}
+
+// NewRelay validates opts and subscribes to the change log; records
+// committed from now on are buffered until Run publishes them.
+func NewRelay(opts Options) (*Relay, error) {
+	if opts.Log == nil || opts.JS == nil {
+		return nil, errors.New("cdc: relay needs a change log and JetStream")
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 24 * time.Hour
+	}
+	if opts.TrimInterval == 0 {
+		opts.TrimInterval = time.Minute
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Relay{opts: opts, log: opts.Logger, wake: make(chan struct{}, 1)}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.mu.tables = map[uint32]*tableRelay{}
+	r.mu.incoming = map[uint32][]engine.Change{}
+	r.cancel = opts.Log.Subscribe(r.onCommit)
+	return r, nil
+}
+
+// maxBuffered bounds the in-memory backlog per table; past it the publisher
+// reads the change log instead.
+const maxBuffered = 1 << 14
+
+// onCommit runs on the engine's committer: it only appends and signals.
+func (r *Relay) onCommit(changes []engine.Change) {
+	r.mu.Lock()
+	for _, c := range changes {
+		q := r.mu.incoming[c.TableID]
+		if len(q) < maxBuffered {
+			r.mu.incoming[c.TableID] = append(q, c)
+		}
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run publishes until ctx ends. It returns nil on cancellation.
+func (r *Relay) Run(ctx context.Context) error {
+	defer r.cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	trim := time.NewTicker(r.opts.TrimInterval)
+	defer trim.Stop()
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	for {
+		r.dispatch(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-poll.C:
+		case <-trim.C:
+			r.trim(ctx)
+		}
+	}
+}
+
+// dispatch starts a publisher for every table with a change log, and hands
+// each its buffered changes.
+func (r *Relay) dispatch(ctx context.Context, wg *sync.WaitGroup) {
+	pos := r.opts.Log.Positions()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range pos {
+		tr, ok := r.mu.tables[p.TableID]
+		if !ok {
+			tr = newTableRelay(r, p.TableID, p.Table)
+			r.mu.tables[p.TableID] = tr
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tr.run(ctx)
+			}()
+		}
+		tr.setTarget(p.Shard, p.Last)
+	}
+	for id, q := range r.mu.incoming {
+		if tr, ok := r.mu.tables[id]; ok {
+			tr.offer(q)
+			delete(r.mu.incoming, id)
+		}
+	}
+}
+
+// Published reports, per shard of a table, the last sequence number
+// JetStream acknowledged (for tests and metrics).
+func (r *Relay) Published(tableID uint32) map[shards.ID]shards.Seq {
+	r.mu.Lock()
+	tr := r.mu.tables[tableID]
+	r.mu.Unlock()
+	if tr == nil {
+		return nil
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	out := make(map[shards.ID]shards.Seq, len(tr.mu.published))
+	for k, v := range tr.mu.published {
+		out[k] = v
+	}
+	return out
+}
+
+// trim deletes change-log records that JetStream holds and that are past
+// retention.
+func (r *Relay) trim(ctx context.Context) {
+	cutoff := r.opts.Now().Add(-r.opts.Retention)
+	for id, pub := range r.publishedAll() {
+		for sh, through := range pub {
+			if ctx.Err() != nil {
+				return
+			}
+			upTo, err := r.trimPoint(id, sh, through, cutoff)
+			if err != nil {
+				r.log.Warn("reading change log for trim failed", "table", id, "shard", sh, "err", err)
+				continue
+			}
+			if upTo == 0 {
+				continue
+			}
+			if err := r.opts.Log.Trim(id, sh, upTo); err != nil {
+				r.log.Warn("trimming change log failed", "table", id, "shard", sh, "err", err)
+			}
+		}
+	}
+}
+
+func (r *Relay) publishedAll() map[uint32]map[shards.ID]shards.Seq {
+	r.mu.Lock()
+	ids := make([]uint32, 0, len(r.mu.tables))
+	for id := range r.mu.tables {
+		ids = append(ids, id)
+	}
+	r.mu.Unlock()
+	out := map[uint32]map[shards.ID]shards.Seq{}
+	for _, id := range ids {
+		out[id] = r.Published(id)
+	}
+	return out
+}
+
+// trimPoint finds the last record at or before through that is older than
+// cutoff (0 if none).
+func (r *Relay) trimPoint(table uint32, sh shards.ID, through shards.Seq, cutoff time.Time) (shards.Seq, error) {
+	var upTo shards.Seq
+	from := shards.Seq(0)
+	for {
+		recs, err := r.opts.Log.Read(table, sh, from, 256)
+		if err != nil || len(recs) == 0 {
+			return upTo, err
+		}
+		for _, c := range recs {
+			if c.Seq > through {
+				return upTo, nil
+			}
+			t, err := recordTime(c.Data)
+			if err != nil {
+				return upTo, err
+			}
+			if !t.Before(cutoff) {
+				return upTo, nil
+			}
+			upTo = c.Seq
+		}
+		from = recs[len(recs)-1].Seq + 1
+	}
+}
+
+func recordTime(data []byte) (time.Time, error) {
+	env, err := event.Decode(data)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse(time.RFC3339Nano, env.Header(event.HdrTime))
+}
+
+// message builds the NATS message of a change.
+func message(c engine.Change) (*nats.Msg, error) {
+	env, err := event.Decode(c.Data)
+	if err != nil {
+		return nil, fmt.Errorf("decoding record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
+	}
+	m := nats.NewMsg(Subject(c.TableID, c.Shard))
+	for _, h := range env.Headers {
+		m.Header[h[0]] = []string{h[1]}
+	}
+	m.Data = env.Data
+	return m, nil
+}
+
+// MsgID is the Nats-Msg-Id of a record.
+func MsgID(tableID uint32, sh shards.ID, seq shards.Seq) string {
+	return strconv.FormatUint(uint64(tableID), 10) + "-" + sh.String() + "-" + strconv.FormatUint(uint64(seq), 10)
+}
