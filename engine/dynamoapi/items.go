@@ -1,0 +1,404 @@
+package dynamoapi
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/sluicedb/sluice/engine"
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/wire"
+)
+
+// The single-item operations check a request in DynamoDB's order:
+//
+//  1. JSON types (wire.Decode: SerializationException);
+//  2. the table name, alone;
+//  3. the member constraints (missing Item/Key, enums), aggregated;
+//  4. the attribute values (attr.ValidateItem);
+//  5. expression conflicts, then the expressions themselves;
+//  6. ReturnValues beyond the constraint enum;
+//  7. the item size;
+//  8. the table's existence, then the key against the schema (engine),
+//     with the index keys checked in between.
+
+type putItemIn struct {
+	TableName                           *string                    `json:"TableName"`
+	Item                                attr.Item                  `json:"Item"`
+	ReturnValues                        *string                    `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string                    `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string                    `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string                    `json:"ReturnValuesOnConditionCheckFailure"`
+	ConditionExpression                 *string                    `json:"ConditionExpression"`
+	ExpressionAttributeNames            map[string]string          `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues           attr.Item                  `json:"ExpressionAttributeValues"`
+	Expected                            map[string]json.RawMessage `json:"Expected"`
+	ConditionalOperator                 *string                    `json:"ConditionalOperator"`
+}
+
+type deleteItemIn struct {
+	TableName                           *string                    `json:"TableName"`
+	Key                                 attr.Item                  `json:"Key"`
+	ReturnValues                        *string                    `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string                    `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string                    `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string                    `json:"ReturnValuesOnConditionCheckFailure"`
+	ConditionExpression                 *string                    `json:"ConditionExpression"`
+	ExpressionAttributeNames            map[string]string          `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues           attr.Item                  `json:"ExpressionAttributeValues"`
+	Expected                            map[string]json.RawMessage `json:"Expected"`
+	ConditionalOperator                 *string                    `json:"ConditionalOperator"`
+}
+
+type getItemIn struct {
+	TableName                *string           `json:"TableName"`
+	Key                      attr.Item         `json:"Key"`
+	ConsistentRead           *bool             `json:"ConsistentRead"`
+	ReturnConsumedCapacity   *string           `json:"ReturnConsumedCapacity"`
+	ProjectionExpression     *string           `json:"ProjectionExpression"`
+	ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames"`
+	AttributesToGet          []string          `json:"AttributesToGet"`
+}
+
+// Messages of the item operations' semantic checks.
+const (
+	msgReturnValuesPutDelete = "ReturnValues can only be ALL_OLD or NONE"
+)
+
+// writeOptions are the Return* members of a write, checked.
+type writeOptions struct {
+	returnOld         bool
+	returnOldOnFail   bool
+	capacity          string // "", TOTAL or INDEXES
+	collectionMetrics bool
+}
+
+// checkWriteEnums adds the constraint violations of a write's Return*
+// members, in DynamoDB's order.
+func checkWriteEnums(v *violations, rcc, rv, ricm, rvcf, condOp *string) {
+	v.enum("returnConsumedCapacity", rcc, enumReturnConsumedCapacity)
+	v.enum("returnValues", rv, enumReturnValues)
+	v.enum("returnItemCollectionMetrics", ricm, enumReturnItemCollection)
+	v.enum("returnValuesOnConditionCheckFailure", rvcf, enumReturnValuesOnCondition)
+	v.enum("conditionalOperator", condOp, enumConditionalOperator)
+}
+
+// writeOpts reads a write's checked Return* members; ReturnValues must be
+// NONE or ALL_OLD.
+func writeOpts(rcc, rv, ricm, rvcf *string) (writeOptions, error) {
+	var o writeOptions
+	if rv != nil && *rv != "NONE" && *rv != "ALL_OLD" {
+		return o, attr.Invalid(msgReturnValuesPutDelete)
+	}
+	o.returnOld = rv != nil && *rv == "ALL_OLD"
+	o.returnOldOnFail = rvcf != nil && *rvcf == "ALL_OLD"
+	o.capacity = capacityMode(rcc)
+	o.collectionMetrics = ricm != nil && *ricm == "SIZE"
+	return o, nil
+}
+
+func capacityMode(rcc *string) string {
+	if rcc == nil || *rcc == "NONE" {
+		return ""
+	}
+	return *rcc
+}
+
+// putItem answers PutItem.
+func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
+	var in putItemIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, false)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("item", in.Item != nil)
+	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
+		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := attr.ValidateItem(in.Item); err != nil {
+		return nil, err
+	}
+	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
+	x.addExpr("ConditionExpression", in.ConditionExpression)
+	x.addLegacy("Expected", sentMap(in.Expected))
+	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
+	if err := x.check(); err != nil {
+		return nil, err
+	}
+	cond, err := x.condition()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := writeOpts(in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics, in.ReturnValuesOnConditionCheckFailure)
+	if err != nil {
+		return nil, err
+	}
+	if attr.ItemSize(in.Item) > attr.MaxItemSize {
+		return nil, attr.ErrItemTooLarge
+	}
+	def := a.lookup(name)
+	if def != nil {
+		if err := indexKeyError(def, in.Item); err != nil {
+			return nil, err
+		}
+	}
+	// The engine may reorder the item's sets; the collection key is read
+	// before.
+	var collKey []byte
+	if opts.collectionMetrics && def != nil && len(def.LSIs) > 0 {
+		collKey = collectionKey(def, in.Item)
+	}
+	res, err := a.e.PutItem(engine.PutRequest{
+		Table:                    name,
+		Item:                     in.Item,
+		Cond:                     cond,
+		ReturnOld:                opts.returnOld,
+		ReturnOldOnConditionFail: opts.returnOldOnFail,
+		Who:                      who(req),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var r response
+	if res.Old != nil {
+		r.raw("Attributes", res.Old)
+	}
+	r.capacity(opts.capacity, res.Capacity)
+	r.raw("ItemCollectionMetrics", collKey)
+	return r.bytes(), nil
+}
+
+// deleteItem answers DeleteItem.
+func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
+	var in deleteItemIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, false)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("key", in.Key != nil)
+	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
+		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := attr.ValidateItem(in.Key); err != nil {
+		return nil, err
+	}
+	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
+	x.addExpr("ConditionExpression", in.ConditionExpression)
+	x.addLegacy("Expected", sentMap(in.Expected))
+	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
+	if err := x.check(); err != nil {
+		return nil, err
+	}
+	cond, err := x.condition()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := writeOpts(in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics, in.ReturnValuesOnConditionCheckFailure)
+	if err != nil {
+		return nil, err
+	}
+	var collKey []byte
+	if opts.collectionMetrics {
+		if def := a.lookup(name); def != nil && len(def.LSIs) > 0 {
+			collKey = collectionKey(def, in.Key)
+		}
+	}
+	res, err := a.e.DeleteItem(engine.DeleteRequest{
+		Table:                    name,
+		Key:                      in.Key,
+		Cond:                     cond,
+		ReturnOld:                opts.returnOld,
+		ReturnOldOnConditionFail: opts.returnOldOnFail,
+		Who:                      who(req),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var r response
+	if res.Old != nil {
+		r.raw("Attributes", res.Old)
+	}
+	r.capacity(opts.capacity, res.Capacity)
+	r.raw("ItemCollectionMetrics", collKey)
+	return r.bytes(), nil
+}
+
+// getItem answers GetItem. The item is written as the engine's canonical
+// JSON bytes.
+func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
+	var in getItemIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, false)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("key", in.Key != nil)
+	if in.AttributesToGet != nil {
+		v.listLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
+	}
+	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := attr.ValidateItem(in.Key); err != nil {
+		return nil, err
+	}
+	x := exprParams{names: in.ExpressionAttributeNames}
+	x.addExpr("ProjectionExpression", in.ProjectionExpression)
+	x.addLegacy("AttributesToGet", in.AttributesToGet != nil)
+	if err := x.check(); err != nil {
+		return nil, err
+	}
+	if err := x.unsupported(); err != nil {
+		return nil, err
+	}
+	res, err := a.e.GetItem(engine.GetRequest{
+		Table:      name,
+		Key:        in.Key,
+		Consistent: in.ConsistentRead != nil && *in.ConsistentRead,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var r response
+	if res.Item != nil {
+		r.raw("Item", res.Item)
+	}
+	r.capacity(capacityMode(in.ReturnConsumedCapacity), res.Capacity)
+	return r.bytes(), nil
+}
+
+// lookup returns a table's definition, or nil if there is no such table
+// (the engine then reports it, with the data-plane message).
+func (a *api) lookup(name string) *catalog.Table {
+	info, err := a.e.DescribeTable(name)
+	if err != nil {
+		return nil
+	}
+	return info.Table
+}
+
+// indexKeyError checks the item's secondary-index key attributes against
+// their definitions. It runs only once the table's own key attributes are
+// well formed, so the engine's key errors keep precedence.
+func indexKeyError(def *catalog.Table, item attr.Item) error {
+	if len(def.LSIs) == 0 && len(def.GSIs) == 0 {
+		return nil
+	}
+	tableKey := map[string]bool{}
+	for _, k := range def.KeySchema {
+		v, ok := item[k.Name]
+		if !ok || v.T != def.AttrType(k.Name) || emptyKeyValue(v) {
+			return nil
+		}
+		tableKey[k.Name] = true
+	}
+	for _, list := range [][]catalog.Index{def.LSIs, def.GSIs} {
+		for _, ix := range list {
+			for _, k := range ix.KeySchema {
+				if tableKey[k.Name] {
+					continue
+				}
+				v, ok := item[k.Name]
+				if !ok {
+					continue
+				}
+				if want := def.AttrType(k.Name); v.T != want {
+					return attr.Invalid(paramsInvalid+"Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s",
+						k.Name, want, v.T, ix.Name)
+				}
+				if emptyKeyValue(v) {
+					what := "string"
+					if v.T == attr.TypeB {
+						what = "binary"
+					}
+					return attr.Invalid("One or more parameter values are not valid. A value specified for a secondary index key is not supported. "+
+						"The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", what, ix.Name, k.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func emptyKeyValue(v attr.Value) bool {
+	return (v.T == attr.TypeS && v.S == "") || (v.T == attr.TypeB && len(v.B) == 0)
+}
+
+// collectionKey renders ItemCollectionMetrics for a table with local
+// indexes: the item collection's partition key and DynamoDB's size
+// estimate range in GB. Sluice keeps no per-collection size, so the range
+// is the first gigabyte, DynamoDB's answer for any collection under 1 GB.
+func collectionKey(def *catalog.Table, item attr.Item) []byte {
+	h, _ := def.HashKey()
+	v, ok := item[h]
+	if !ok {
+		return nil
+	}
+	b := []byte(`{"ItemCollectionKey":`)
+	b = attr.AppendItemJSON(b, attr.Item{h: v})
+	return append(b, `,"SizeEstimateRangeGB":[0.0,1.0]}`...)
+}
+
+// response builds a JSON object from members that are already JSON.
+type response struct{ b []byte }
+
+// raw adds a member whose value is JSON bytes; nil adds nothing.
+func (r *response) raw(name string, v []byte) {
+	if v == nil {
+		return
+	}
+	if r.b == nil {
+		r.b = append(r.b, '{')
+	} else {
+		r.b = append(r.b, ',')
+	}
+	r.b = strconv.AppendQuote(r.b, name)
+	r.b = append(r.b, ':')
+	r.b = append(r.b, v...)
+}
+
+// capacity adds ConsumedCapacity for ReturnConsumedCapacity mode ("" for
+// none): TableName and CapacityUnits, and with INDEXES the table's own
+// share under Table.
+func (r *response) capacity(mode string, c engine.Capacity) {
+	if mode == "" {
+		return
+	}
+	units := strconv.AppendFloat(nil, c.Units(), 'f', -1, 64)
+	name, _ := json.Marshal(c.Table)
+	b := []byte(`{"TableName":`)
+	b = append(b, name...)
+	b = append(b, `,"CapacityUnits":`...)
+	b = append(b, units...)
+	if mode == "INDEXES" {
+		b = append(b, `,"Table":{"CapacityUnits":`...)
+		b = append(b, units...)
+		b = append(b, '}')
+	}
+	r.raw("ConsumedCapacity", append(b, '}'))
+}
+
+// bytes returns the object; {} if it has no members.
+func (r *response) bytes() []byte {
+	if r.b == nil {
+		return []byte("{}")
+	}
+	return append(r.b, '}')
+}

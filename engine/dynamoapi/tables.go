@@ -1,0 +1,175 @@
+package dynamoapi
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/wire"
+)
+
+type tableNameIn struct {
+	TableName *string `json:"TableName"`
+}
+
+// describeTable answers DescribeTable.
+func (a *api) describeTable(_ context.Context, req *wire.Request) (any, error) {
+	var in tableNameIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, true)
+	if err != nil {
+		return nil, err
+	}
+	info, err := a.e.DescribeTable(name)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Table tableDescription `json:"Table"`
+	}{a.describe(info)}, nil
+}
+
+// deleteTable answers DeleteTable. The engine refuses tables protected
+// against deletion.
+func (a *api) deleteTable(_ context.Context, req *wire.Request) (any, error) {
+	var in tableNameIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, true)
+	if err != nil {
+		return nil, err
+	}
+	info, err := a.e.DeleteTable(name)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		TableDescription tableDescription `json:"TableDescription"`
+	}{a.describe(info)}, nil
+}
+
+type listTablesIn struct {
+	ExclusiveStartTableName *string `json:"ExclusiveStartTableName"`
+	Limit                   *int64  `json:"Limit"`
+}
+
+// maxListTables is ListTables' default and largest page.
+const maxListTables = 100
+
+// listTables answers ListTables: names in ascending order, a page at a
+// time, LastEvaluatedTableName only when more names follow.
+func (a *api) listTables(_ context.Context, req *wire.Request) (any, error) {
+	var in listTablesIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	var v violations
+	if s := in.ExclusiveStartTableName; s != nil {
+		v.name("exclusiveStartTableName", *s, 3, 255)
+	}
+	v.rangeInt("limit", in.Limit, 1, maxListTables)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	limit := maxListTables
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	names := a.e.ListTables() // sorted
+	if s := in.ExclusiveStartTableName; s != nil {
+		names = names[sort.SearchStrings(names, *s+"\x00"):]
+	}
+	type out struct {
+		TableNames             []string `json:"TableNames"`
+		LastEvaluatedTableName string   `json:"LastEvaluatedTableName,omitempty"`
+	}
+	if len(names) > limit {
+		return out{TableNames: names[:limit], LastEvaluatedTableName: names[limit-1]}, nil
+	}
+	return out{TableNames: names}, nil
+}
+
+type updateTableIn struct {
+	TableName                   *string         `json:"TableName"`
+	AttributeDefinitions        []attrDefIn     `json:"AttributeDefinitions"`
+	BillingMode                 *string         `json:"BillingMode"`
+	ProvisionedThroughput       *throughputIn   `json:"ProvisionedThroughput"`
+	DeletionProtectionEnabled   *bool           `json:"DeletionProtectionEnabled"`
+	TableClass                  *string         `json:"TableClass"`
+	StreamSpecification         *streamSpecIn   `json:"StreamSpecification"`
+	GlobalSecondaryIndexUpdates json.RawMessage `json:"GlobalSecondaryIndexUpdates"`
+	SSESpecification            json.RawMessage `json:"SSESpecification"`
+	ReplicaUpdates              json.RawMessage `json:"ReplicaUpdates"`
+}
+
+// msgNothingToUpdate is DynamoDB's answer to an UpdateTable that asks for
+// no change.
+const msgNothingToUpdate = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+
+// updateTable answers UpdateTable for billing mode, throughput, deletion
+// protection and table class. Stream, index, encryption and replica updates
+// come later and are refused.
+func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
+	var in updateTableIn
+	if err := wire.Decode(req.Body, &in); err != nil {
+		return nil, err
+	}
+	name, err := a.tableName(in.TableName, true)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	v.enum("billingMode", in.BillingMode, enumBillingMode)
+	checkThroughputMembers(&v, "provisionedThroughput", in.ProvisionedThroughput)
+	v.enum("tableClass", in.TableClass, enumTableClass)
+	if s := in.StreamSpecification; s != nil {
+		v.required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
+		v.enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		name string
+		raw  json.RawMessage
+	}{
+		{"GlobalSecondaryIndexUpdates", in.GlobalSecondaryIndexUpdates},
+		{"SSESpecification", in.SSESpecification},
+		{"ReplicaUpdates", in.ReplicaUpdates},
+	} {
+		if present(p.raw) {
+			return nil, notSupported(p.name)
+		}
+	}
+	if in.StreamSpecification != nil {
+		return nil, notSupported("StreamSpecification")
+	}
+	if in.BillingMode == nil && in.ProvisionedThroughput == nil && in.DeletionProtectionEnabled == nil && in.TableClass == nil {
+		return nil, attr.Invalid(msgNothingToUpdate)
+	}
+	if pt := in.ProvisionedThroughput; pt != nil {
+		if err := throughputBounds(pt); err != nil {
+			return nil, err
+		}
+	}
+	now := a.now()
+	info, err := a.e.UpdateTable(name, func(def *catalog.Table) error {
+		return applyTableUpdate(def, &in, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		TableDescription tableDescription `json:"TableDescription"`
+	}{a.describe(info)}, nil
+}
+
+// present reports whether a raw member was sent (and is not null).
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && string(raw) != "null"
+}
