@@ -112,44 +112,68 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer trim.Stop()
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
+	r.refresh(ctx, &wg)
 	for {
-		r.dispatch(ctx, &wg)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.wake:
+			if r.hand() {
+				r.refresh(ctx, &wg)
+			}
 		case <-poll.C:
+			r.refresh(ctx, &wg)
 		case <-trim.C:
 			r.trim(ctx)
 		}
 	}
 }
 
-// dispatch starts a publisher for every table with a change log, and hands
-// each its buffered changes.
-func (r *Relay) dispatch(ctx context.Context, wg *sync.WaitGroup) {
-	pos := r.opts.Log.Positions()
+// hand gives each table's publisher its buffered changes and reports whether
+// some changes belong to a table without a publisher yet.
+func (r *Relay) hand() (unknown bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for id, q := range r.mu.incoming {
+		tr, ok := r.mu.tables[id]
+		if !ok {
+			unknown = true
+			continue
+		}
+		tr.offer(q)
+		delete(r.mu.incoming, id)
+	}
+	return unknown
+}
+
+// refresh starts a publisher for every table with a change log, tells each
+// where its shards' logs end, and hands out buffered changes. It runs at
+// start, once a second, and when a change names an unknown table: the hot
+// path only hands changes over.
+func (r *Relay) refresh(ctx context.Context, wg *sync.WaitGroup) {
+	pos := r.opts.Log.Positions()
+	var started []*tableRelay
+	r.mu.Lock()
 	for _, p := range pos {
 		tr, ok := r.mu.tables[p.TableID]
 		if !ok {
 			tr = newTableRelay(r, p.TableID, p.Table)
 			r.mu.tables[p.TableID] = tr
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				tr.run(ctx)
-			}()
+			started = append(started, tr)
 		}
 		tr.setTarget(p.Shard, p.Last)
 	}
-	for id, q := range r.mu.incoming {
-		if tr, ok := r.mu.tables[id]; ok {
-			tr.offer(q)
-			delete(r.mu.incoming, id)
-		}
+	r.mu.Unlock()
+	// Start publishers only once they know every shard with a log, so their
+	// first sync reads all of them back.
+	for _, tr := range started {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr.run(ctx)
+		}()
 	}
+	r.hand()
 }
 
 // Published reports, per shard of a table, the last sequence number

@@ -14,6 +14,9 @@ import (
 	"github.com/sluicedb/sluice/shards"
 )
 
+// errUnsynced: a shard appeared that the last sync did not read back.
+var errUnsynced = errors.New("cdc: shard not synced")
+
 // tableRelay publishes one table's records.
 type tableRelay struct {
 	r    *Relay
@@ -85,6 +88,10 @@ func (tr *tableRelay) run(ctx context.Context) {
 			tr.synced = true
 		}
 		batch, err := tr.next()
+		if errors.Is(err, errUnsynced) {
+			tr.synced = false
+			continue
+		}
 		if err != nil {
 			tr.r.log.Error("reading change log failed", "table", tr.id, "err", err)
 			sleep(ctx, backoff)
@@ -233,7 +240,14 @@ func (tr *tableRelay) next() ([]engine.Change, error) {
 	var out []engine.Change
 	tr.mu.Lock()
 	for sh, target := range tr.mu.target {
-		from := tr.mu.published[sh] + 1
+		pub, ok := tr.mu.published[sh]
+		if !ok {
+			// A shard this publisher has not read back from the stream:
+			// assuming it empty could publish a record twice.
+			tr.mu.Unlock()
+			return nil, errUnsynced
+		}
+		from := pub + 1
 		if from > target || len(out) >= maxN {
 			continue
 		}
