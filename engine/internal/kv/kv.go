@@ -14,6 +14,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -59,6 +60,11 @@ func Open(opts Options) (*DB, error) {
 		MemTableSize:       memBytes,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             slogLogger{opts.Logger},
+	}
+	// Bloom filters on every level: each write reads the item it replaces,
+	// and most inserts look up a key that does not exist.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	p, err := pebble.Open(opts.Dir, po)
 	if err != nil {
