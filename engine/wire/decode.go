@@ -13,7 +13,8 @@ import (
 // Decode unmarshals a request body into v (a pointer to the operation's
 // input struct) and reports bad input as DynamoDB does:
 //
-//   - An empty body is taken as {}.
+//   - An empty (or blank) body is a SerializationException with no
+//     message, as DynamoDB answers it (SDKs always send at least {}).
 //   - Malformed JSON is a SerializationException with no message.
 //   - A JSON value of the wrong kind for its member is a
 //     SerializationException with DynamoDB's message (for example "Start of
@@ -28,7 +29,7 @@ import (
 // returned as is and so becomes a 500.
 func Decode(body []byte, v any) error {
 	if isBlank(body) {
-		body = emptyObject
+		return &attr.Error{Kind: attr.ErrSerialization}
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -47,7 +48,7 @@ func TestAWSSDK(t *testing.T) {
 		c := dynamodb.New(dynamodb.Options{
 			Region:                   "us-east-1",
 			BaseEndpoint:             aws.String(ts.URL),
-			Credentials:              aws.AnonymousCredentials{},
+			Credentials:              credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 			EnableAcceptEncodingGzip: gz,
 			RetryMaxAttempts:         1,
 		})

@@ -14,7 +14,6 @@ import (
 	"maps"
 	"net/http"
 	"net/netip"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -36,7 +35,9 @@ type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger // nil discards
 	// Host names this server in the GET health answer
-	// ("healthy: <Host> "); "" means os.Hostname().
+	// ("healthy: <Host> "); "" means DynamoDB's own endpoint name for the
+	// region, "dynamodb.<region>.amazonaws.com", which health checks written
+	// against DynamoDB compare with.
 	Host string
 	// TrustedProxies lists the peers whose X-Forwarded-For header is
 	// believed. Empty (the default) means the header is ignored and
@@ -89,11 +90,7 @@ func NewServer(opts Options) *Server {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.Host == "" {
-		if h, err := os.Hostname(); err == nil && h != "" {
-			opts.Host = h
-		} else {
-			opts.Host = "localhost"
-		}
+		opts.Host = "dynamodb." + opts.Region + ".amazonaws.com"
 	}
 	lg := opts.Logger
 	if lg == nil {
@@ -190,6 +187,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.writeError(w, r, id, ct, ErrUnknownOperation, target)
+		return
+	}
+
+	// Like DynamoDB (and unlike a plain HTTP server), an unsigned request is
+	// refused; any signature is accepted until signature checking exists.
+	if r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Credential") == "" {
+		s.writeError(w, r, id, ct, ErrMissingAuthToken, target)
 		return
 	}
 
