@@ -24,9 +24,9 @@ type Options struct {
 	// Relaxed acknowledges writes before their batch is fsynced (see
 	// config.DurabilityRelaxed). Off by default.
 	Relaxed bool
-	// ShardBits is the shard count (2^ShardBits) of tables created from now
-	// on; 0 means 2 (4 shards).
-	ShardBits uint8
+	// Shards is the number of stream shards of tables created from now on:
+	// a power of two from 1 to 1024; 0 means 4.
+	Shards int
 	// Region and AccountID name the tables' ARNs; defaults us-east-1 and
 	// 000000000000.
 	Region    string
@@ -86,11 +86,11 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("engine: no directory")
 	}
-	if opts.ShardBits == 0 {
-		opts.ShardBits = 2
+	if opts.Shards == 0 {
+		opts.Shards = 4
 	}
-	if opts.ShardBits > shards.MaxBits {
-		return nil, fmt.Errorf("engine: shard bits %d over %d", opts.ShardBits, shards.MaxBits)
+	if opts.Shards < 0 || opts.Shards > shards.Count(shards.MaxBits) || opts.Shards&(opts.Shards-1) != 0 {
+		return nil, fmt.Errorf("engine: %d shards is not a power of two from 1 to %d", opts.Shards, shards.Count(shards.MaxBits))
 	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
@@ -230,5 +230,11 @@ func (e *Engine) shard(t *catalog.Table, sh shards.ID) *shardState {
 
 // lockFor returns the striped lock guarding a storage key.
 func (e *Engine) lockFor(key []byte) *sync.Mutex {
-	return &e.locks[maphash.Bytes(e.seed, key)%uint64(len(e.locks))]
+	return &e.locks[e.stripe(key)]
+}
+
+// stripe is the index of the lock guarding a storage key. Multi-item writes
+// lock stripes in ascending order, each once.
+func (e *Engine) stripe(key []byte) int {
+	return int(maphash.Bytes(e.seed, key) % uint64(len(e.locks)))
 }

@@ -343,3 +343,28 @@ func BenchmarkPutItem(b *testing.B) {
 		})
 	}
 }
+
+func TestShardsOption(t *testing.T) {
+	for _, tc := range []struct {
+		shards   int
+		wantBits uint8
+		wantErr  bool
+	}{{0, 2, false}, {1, 0, false}, {16, 4, false}, {1024, 10, false}, {3, 0, true}, {2048, 0, true}, {-1, 0, true}} {
+		e, err := Open(Options{Dir: t.TempDir(), Shards: tc.shards})
+		if tc.wantErr {
+			if err == nil {
+				e.Close()
+				t.Errorf("shards %d: no error", tc.shards)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("shards %d: %v", tc.shards, err)
+		}
+		in, err := e.CreateTable(tableDef("t", false))
+		if err != nil || in.ShardBits != tc.wantBits {
+			t.Errorf("shards %d: bits %d (%v), want %d", tc.shards, in.ShardBits, err, tc.wantBits)
+		}
+		e.Close()
+	}
+}

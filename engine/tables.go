@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,7 +111,7 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 	def.UUID = uuid.NewString()
 	def.Created = e.opts.Now().Truncate(time.Millisecond)
 	def.Status = catalog.StatusActive
-	def.ShardBits = e.opts.ShardBits
+	def.ShardBits = uint8(bits.TrailingZeros(uint(e.opts.Shards)))
 	if def.Stream.Enabled {
 		def.Stream.Label = streamLabel(def.Created)
 	}
