@@ -210,7 +210,13 @@ func (e *Engine) beginWrite(name string) (*table, *catalog.Table, func(), error)
 // readCurrent returns the stored item at key: its size and canonical JSON
 // (nil if absent).
 func (e *Engine) readCurrent(key []byte) (int, []byte, error) {
-	v, err := e.db.Get(key)
+	return readStored(e.db, key)
+}
+
+// readStored returns the stored item at key as r sees it (the live store or
+// a snapshot): its size and canonical JSON (nil if absent).
+func readStored(r kv.Reader, key []byte) (int, []byte, error) {
+	v, err := r.Get(key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, nil, nil
 	}
@@ -261,15 +267,10 @@ func (e *Engine) PutItem(req PutRequest) (WriteResult, error) {
 			panic(fmt.Sprintf("engine: PutItem got an unvalidated item: %v", err))
 		}
 	}
-	for name, v := range req.Item {
-		canonicalize(&v)
-		req.Item[name] = v
+	size, newJSON, err := encodeItem(req.Item)
+	if err != nil {
+		return WriteResult{}, err
 	}
-	size := attr.ItemSize(req.Item)
-	if size > attr.MaxItemSize {
-		return WriteResult{}, attr.ErrItemTooLarge
-	}
-	newJSON := attr.AppendItemJSON(nil, req.Item)
 
 	mu := e.lockFor(kp.key)
 	mu.Lock()
@@ -285,21 +286,9 @@ func (e *Engine) PutItem(req PutRequest) (WriteResult, error) {
 	if req.ReturnOld {
 		res.Old = oldJSON
 	}
-	if oldJSON != nil && bytes.Equal(oldJSON, newJSON) {
+	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who)
+	if !changed {
 		return res, nil // unchanged: no commit, no record
-	}
-	name := event.Insert
-	countDelta := int64(1)
-	if oldJSON != nil {
-		name, countDelta = event.Modify, 0
-	}
-	ch := change{
-		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
-		key:        kp.key,
-		value:      encodeStored(size, newJSON),
-		countDelta: countDelta,
-		sizeDelta:  int64(size - oldSize),
-		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize+size, req.Who),
 	}
 	if err := e.committer.commit([]change{ch}); err != nil {
 		return WriteResult{}, err
@@ -335,13 +324,7 @@ func (e *Engine) DeleteItem(req DeleteRequest) (WriteResult, error) {
 	if req.ReturnOld {
 		res.Old = oldJSON
 	}
-	ch := change{
-		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
-		key:        kp.key,
-		countDelta: -1,
-		sizeDelta:  -int64(oldSize),
-		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, req.Who),
-	}
+	ch := e.deleteChange(t, def, kp, oldSize, oldJSON, req.Who)
 	if err := e.committer.commit([]change{ch}); err != nil {
 		return WriteResult{}, err
 	}
@@ -368,6 +351,53 @@ func (e *Engine) GetItem(req GetRequest) (GetResult, error) {
 		return GetResult{}, err
 	}
 	return GetResult{Item: js, Capacity: readCapacity(def.Name, size, req.Consistent)}, nil
+}
+
+// encodeItem canonicalizes a validated item's sets in place and returns its
+// DynamoDB size and canonical JSON; an item over the size limit is an error.
+func encodeItem(item attr.Item) (size int, js []byte, err error) {
+	for name, v := range item {
+		canonicalize(&v)
+		item[name] = v
+	}
+	size = attr.ItemSize(item)
+	if size > attr.MaxItemSize {
+		return 0, nil, attr.ErrItemTooLarge
+	}
+	return size, attr.AppendItemJSON(nil, item), nil
+}
+
+// putChange is the change that replaces the item at kp (oldJSON, nil if
+// absent) with newJSON. changed is false when the two are equal: such a
+// write commits nothing and records nothing.
+func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, newJSON []byte, oldSize int, oldJSON []byte, who event.Identity) (ch change, changed bool) {
+	if oldJSON != nil && bytes.Equal(oldJSON, newJSON) {
+		return change{}, false
+	}
+	name := event.Insert
+	countDelta := int64(1)
+	if oldJSON != nil {
+		name, countDelta = event.Modify, 0
+	}
+	return change{
+		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		key:        kp.key,
+		value:      encodeStored(size, newJSON),
+		countDelta: countDelta,
+		sizeDelta:  int64(size - oldSize),
+		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize+size, who),
+	}, true
+}
+
+// deleteChange is the change that deletes the existing item at kp.
+func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize int, oldJSON []byte, who event.Identity) change {
+	return change{
+		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		key:        kp.key,
+		countDelta: -1,
+		sizeDelta:  -int64(oldSize),
+		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, who),
+	}
 }
 
 // record builds the change record (all but Seq and Time); size is the sum of

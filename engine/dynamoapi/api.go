@@ -53,6 +53,8 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 		"PutItem":            a.putItem,
 		"GetItem":            a.getItem,
 		"DeleteItem":         a.deleteItem,
+		"BatchWriteItem":     a.batchWriteItem,
+		"BatchGetItem":       a.batchGetItem,
 	} {
 		s.Handle(targetPrefix+name, op)
 	}

@@ -187,7 +187,7 @@ func TestDescribeEndpointsAndLimits(t *testing.T) {
 		t.Errorf("DescribeEndpoints: got %s, want %s", got, want)
 	}
 	want := `{"AccountMaxReadCapacityUnits":80000,"AccountMaxWriteCapacityUnits":80000,"TableMaxReadCapacityUnits":40000,"TableMaxWriteCapacityUnits":40000}`
-	if got := h.ok("DescribeLimits", "").raw; got != want {
+	if got := h.ok("DescribeLimits", "{}").raw; got != want {
 		t.Errorf("DescribeLimits: got %s, want %s", got, want)
 	}
 }

@@ -381,9 +381,15 @@ func (r *response) capacity(mode string, c engine.Capacity) {
 	if mode == "" {
 		return
 	}
+	r.raw("ConsumedCapacity", appendCapacity(nil, mode, c))
+}
+
+// appendCapacity appends one ConsumedCapacity object for mode TOTAL or
+// INDEXES (see capacity).
+func appendCapacity(b []byte, mode string, c engine.Capacity) []byte {
 	units := strconv.AppendFloat(nil, c.Units(), 'f', -1, 64)
 	name, _ := json.Marshal(c.Table)
-	b := []byte(`{"TableName":`)
+	b = append(b, `{"TableName":`...)
 	b = append(b, name...)
 	b = append(b, `,"CapacityUnits":`...)
 	b = append(b, units...)
@@ -392,7 +398,7 @@ func (r *response) capacity(mode string, c engine.Capacity) {
 		b = append(b, units...)
 		b = append(b, '}')
 	}
-	r.raw("ConsumedCapacity", append(b, '}'))
+	return append(b, '}')
 }
 
 // bytes returns the object; {} if it has no members.
