@@ -1,0 +1,220 @@
+package expr
+
+import (
+	"github.com/sluicedb/sluice/engine/attr"
+)
+
+// KeyCondition is a checked KeyConditionExpression: one or two simple
+// conditions joined by AND, each naming one top-level attribute. Bind
+// matches it against a key schema.
+type KeyCondition struct {
+	Conds []KeyCond
+	root  *Cond
+	usage Usage
+}
+
+// KeyCond is one condition of a KeyConditionExpression, normalized so that
+// the attribute comes first (":v < sk" becomes "sk > :v").
+type KeyCond struct {
+	Name   string       // attribute name
+	Op     string       // "=", "<", "<=", ">", ">=", "BETWEEN", "begins_with"
+	Values []attr.Value // one value; two for BETWEEN
+}
+
+// KeySchema is what Bind needs to know of a table or index key.
+type KeySchema struct {
+	Hash      string
+	HashType  attr.Type // TypeInvalid skips the type check
+	Range     string    // "" when there is no sort key
+	RangeType attr.Type
+}
+
+// KeyRange is a bound key condition: the partition value and an optional
+// sort-key condition, ready for Query.
+type KeyRange struct {
+	HashName  string
+	HashValue attr.Value
+	Range     *KeyCond // nil: the whole partition
+}
+
+// ParseKeyCondition parses and checks a KeyConditionExpression. The checks
+// that need no schema happen here, in DynamoDB's order; Bind does the rest
+// once the table is known.
+func ParseKeyCondition(s string, names Names, values Values) (*KeyCondition, error) {
+	const k = KindKeyCondition
+	root, p, err := parseCond(k, s)
+	if err != nil {
+		return nil, err
+	}
+	r := newResolver(names, values)
+	if err := checkCond(k, root, p.parens, r); err != nil {
+		return nil, err
+	}
+	if op := badKeyOperator(root); op != "" {
+		return nil, attr.Invalid("Invalid operator used in KeyConditionExpression: %s", op)
+	}
+	var leaves []*Cond
+	_ = forLeaves(root, func(c *Cond) error { leaves = append(leaves, c); return nil })
+	kc := &KeyCondition{root: root, usage: r.usage}
+	seen := map[string]bool{}
+	for _, c := range leaves {
+		cond, err := keyLeaf(c)
+		if err != nil {
+			return nil, err
+		}
+		if seen[cond.Name] {
+			return nil, attr.Invalid("KeyConditionExpressions must only contain one condition per key")
+		}
+		seen[cond.Name] = true
+		kc.Conds = append(kc.Conds, cond)
+	}
+	if len(kc.Conds) > 2 {
+		return nil, attr.Invalid("Conditions can be of length 1 or 2 only")
+	}
+	return kc, nil
+}
+
+// badKeyOperator returns the first operator a key condition may not use.
+func badKeyOperator(c *Cond) string {
+	switch c.Kind {
+	case CondAnd:
+		if op := badKeyOperator(c.L); op != "" {
+			return op
+		}
+		return badKeyOperator(c.R)
+	case CondOr:
+		return "OR"
+	case CondNot:
+		return "NOT"
+	case CondIn:
+		return "IN"
+	case CondCompare:
+		if c.Op == "<>" {
+			return "<>"
+		}
+	case CondFunc:
+		if c.Op != "begins_with" {
+			return c.Op
+		}
+	}
+	return ""
+}
+
+var flipped = map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+func keyLeaf(c *Cond) (KeyCond, error) {
+	op := c.Op
+	if c.Kind == CondBetween {
+		op = "BETWEEN"
+	}
+	if (c.Kind == CondBetween || c.Kind == CondFunc) && c.Args[0].Kind != OpPath {
+		return KeyCond{}, attr.Invalid("Invalid condition in KeyConditionExpression: %s operator must have the key attribute as its first operand", op)
+	}
+	var paths []*Operand
+	for _, a := range c.Args {
+		if a.Kind == OpPath {
+			paths = append(paths, a)
+		}
+	}
+	if len(paths) > 0 && len(paths[0].Path) > 1 {
+		return KeyCond{}, attr.Invalid("KeyConditionExpressions cannot have conditions on nested attributes")
+	}
+	if len(paths) > 1 {
+		return KeyCond{}, attr.Invalid("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")
+	}
+	for _, a := range c.Args {
+		if a.Kind == OpSize {
+			return KeyCond{}, attr.Invalid("KeyConditionExpressions cannot contain nested operations")
+		}
+	}
+	if len(paths) == 0 {
+		return KeyCond{}, attr.Invalid("Invalid condition in KeyConditionExpression: No key attribute specified")
+	}
+	kc := KeyCond{Name: paths[0].Path[0].Name, Op: op}
+	if c.Kind == CondCompare && c.Args[0].Kind != OpPath {
+		kc.Op = flipped[c.Op]
+	}
+	for _, a := range c.Args {
+		if a.Kind == OpValue {
+			kc.Values = append(kc.Values, a.Value)
+		}
+	}
+	return kc, nil
+}
+
+// Used returns the placeholders the expression used.
+func (k *KeyCondition) Used() Usage { return k.usage }
+
+// String prints the key condition with its placeholders.
+func (k *KeyCondition) String() string { return k.root.String() }
+
+// Bind matches the condition against a key schema, with DynamoDB's
+// messages, and returns the range to read.
+func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
+	var hash, other *KeyCond
+	onKey := false
+	for i := range k.Conds {
+		c := &k.Conds[i]
+		switch c.Name {
+		case s.Hash:
+			hash, onKey = c, true
+		default:
+			if s.Range != "" && c.Name == s.Range {
+				onKey = true
+			}
+			other = c
+		}
+	}
+	if hash == nil {
+		if len(k.Conds) == 2 && !onKey {
+			return nil, attr.Invalid("Query key condition not supported")
+		}
+		return nil, attr.Invalid("Query condition missed key schema element: %s", s.Hash)
+	}
+	for _, c := range k.Conds {
+		want := s.HashType
+		if c.Name != s.Hash {
+			want = s.RangeType
+			if c.Name != s.Range {
+				continue
+			}
+		}
+		for _, v := range c.Values {
+			if want != attr.TypeInvalid && v.T != want {
+				return nil, attr.Invalid("One or more parameter values were invalid: Condition parameter type does not match schema type")
+			}
+		}
+	}
+	if hash.Op != "=" || other != nil && (s.Range == "" || other.Name != s.Range) {
+		return nil, attr.Invalid("Query key condition not supported")
+	}
+	kr := &KeyRange{HashName: hash.Name, HashValue: hash.Values[0], Range: other}
+	return kr, nil
+}
+
+// Match reports whether a sort-key value satisfies the condition.
+func (c *KeyCond) Match(v attr.Value) bool {
+	if v.T != c.Values[0].T {
+		return false
+	}
+	n := attr.Compare(v, c.Values[0])
+	switch c.Op {
+	case "=":
+		return n == 0
+	case "<":
+		return n < 0
+	case "<=":
+		return n <= 0
+	case ">":
+		return n > 0
+	case ">=":
+		return n >= 0
+	case "BETWEEN":
+		return n >= 0 && attr.Compare(v, c.Values[1]) <= 0
+	case "begins_with":
+		return evalFunc(&Cond{Kind: CondFunc, Op: "begins_with", Args: []*Operand{
+			{Kind: OpValue, Value: v}, {Kind: OpValue, Value: c.Values[0]},
+		}}, nil)
+	}
+	return false
+}
