@@ -168,9 +168,9 @@ func TestRelayRestartNoDuplicates(t *testing.T) {
 	for i := 200; i < 250; i++ {
 		put(t, e, "t", fmt.Sprintf("k%d", i), i)
 	}
-	msgs := streamRecords(t, b, id, 250)
+	streamRecords(t, b, id, 250)
 	time.Sleep(200 * time.Millisecond) // let any duplicate arrive
-	msgs = streamRecords(t, b, id, 250)
+	msgs := streamRecords(t, b, id, 250)
 	if len(msgs) != 250 {
 		t.Fatalf("%d messages, want 250", len(msgs))
 	}

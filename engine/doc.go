@@ -28,8 +28,10 @@
 // counter only after the batch committed). Bad input is rejected before
 // step 3 and changes nothing.
 //
-// Lock order: item lock, then Engine.mu, then the committer's queue lock.
-// Nothing is locked while waiting on the committer except item locks.
+// Lock order: table ddl read locks (ascending table id), then item stripes
+// (ascending stripe index, each once), then Engine.mu, then the committer's
+// queue lock. Nothing is locked while waiting on the committer except table
+// read locks and item stripes.
 //
 // The engine never imports NATS or HTTP: the cdc package reads the change log
 // through ChangeLog.

@@ -172,10 +172,11 @@ func TestStartHonoursContext(t *testing.T) {
 func TestPublishConsume(t *testing.T) {
 	b := start(t, bus.Options{Dir: t.TempDir()})
 	ctx := t.Context()
-	s, err := b.EnsureStream(ctx, testStream)
-	if err != nil {
+	if _, err := b.EnsureStream(ctx, testStream); err != nil {
 		t.Fatal(err)
 	}
+	var s jetstream.Stream
+	var err error
 	// EnsureStream is idempotent and updates what may be updated.
 	cfg := testStream
 	cfg.MaxAge = 24 * time.Hour

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -29,7 +28,7 @@ func (a *logAdapter) Tracef(string, ...any)           {}
 func (a *logAdapter) Fatalf(format string, v ...any) {
 	a.mu.Lock()
 	if a.mu.fatal == nil {
-		a.mu.fatal = errors.New(fmt.Sprintf(format, v...))
+		a.mu.fatal = fmt.Errorf(format, v...)
 	}
 	a.mu.Unlock()
 	a.log(slog.LevelError, format, v)

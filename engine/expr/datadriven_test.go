@@ -208,10 +208,6 @@ func runCase(t *testing.T, c ddCase) string {
 		if err != nil {
 			return errText(err)
 		}
-		var paths []string
-		for _, p := range u.Paths() {
-			paths = append(paths, p.display())
-		}
 		return string(attr.AppendItemJSON(nil, got)) + "\nupdated_old: " +
 			string(attr.AppendItemJSON(nil, ProjectPaths(item, u.Paths()))) + "\nupdated_new: " +
 			string(attr.AppendItemJSON(nil, ProjectPaths(got, u.Paths())))

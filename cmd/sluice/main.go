@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the process's exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serveCommand(rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help", "-h", "-help", "--help":
+		return helpCommand(rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Sluice is a DynamoDB-compatible database in which every item change is a stream record.
+
+Usage:
+  sluice serve [flags]   start the server (DynamoDB API, change stream on NATS JetStream)
+  sluice version         print the version
+  sluice help [command]  show help for a command
+
+Run "sluice help serve" for the flags and their environment variables.
+`)
+}
+
+func helpCommand(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		usage(stdout)
+	case args[0] == "serve":
+		fs, _ := newServeFlags(stdout)
+		fs.Usage()
+	case args[0] == "version" || args[0] == "help":
+		usage(stdout)
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n", args[0])
+		return 2
+	}
+	return 0
+}
