@@ -135,7 +135,9 @@ func (tr *tableRelay) sync(ctx context.Context) error {
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     tr.r.opts.Retention,
-		Duplicates: 2 * time.Minute,
+		// Exactly-once rests on Nats-Expected-Last-Sequence; the Msg-Id window
+		// is a second guard, and its map costs memory per message in it.
+		Duplicates: 10 * time.Second,
 	}
 	stream, err := js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -152,8 +154,8 @@ func (tr *tableRelay) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading stream %s: %w", cfg.Name, err)
 	}
-	if info.Config.MaxAge != tr.r.opts.Retention {
-		info.Config.MaxAge = tr.r.opts.Retention
+	if info.Config.MaxAge != cfg.MaxAge || info.Config.Duplicates != cfg.Duplicates {
+		info.Config.MaxAge, info.Config.Duplicates = cfg.MaxAge, cfg.Duplicates
 		if _, err := js.UpdateStream(ctx, info.Config); err != nil {
 			return fmt.Errorf("updating retention of stream %s: %w", cfg.Name, err)
 		}

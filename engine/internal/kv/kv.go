@@ -27,9 +27,10 @@ type Options struct {
 	// FS replaces the file system (tests inject faults or use memory). nil
 	// means the operating system's.
 	FS vfs.FS
-	// CacheBytes is the block cache size; 0 means 64 MiB.
+	// CacheBytes is the block cache size; 0 means 32 MiB.
 	CacheBytes int64
-	// MemTableBytes is the memtable size; 0 means 32 MiB.
+	// MemTableBytes is the memtable size; 0 means 16 MiB (Pebble keeps up to
+	// two while one flushes).
 	MemTableBytes uint64
 	Logger        *slog.Logger // nil discards
 }
@@ -46,11 +47,11 @@ func Open(opts Options) (*DB, error) {
 	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes == 0 {
-		cacheBytes = 64 << 20
+		cacheBytes = 32 << 20
 	}
 	memBytes := opts.MemTableBytes
 	if memBytes == 0 {
-		memBytes = 32 << 20
+		memBytes = 16 << 20
 	}
 	cache := pebble.NewCache(cacheBytes)
 	defer cache.Unref()
