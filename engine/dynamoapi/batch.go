@@ -3,6 +3,7 @@ package dynamoapi
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/expr"
 	"github.com/sluicedb/sluice/engine/wire"
 )
 
@@ -281,6 +283,7 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 
 	total := 0
 	tables := make([]engine.BatchGetTable, len(keys))
+	projs := make([]*expr.Projection, len(keys))
 	for i, k := range keys {
 		ka := in.RequestItems[k]
 		x := exprParams{names: ka.ExpressionAttributeNames}
@@ -294,9 +297,11 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 				return nil, attr.Invalid(msgDuplicateAttrName, name)
 			}
 		}
-		if err := x.unsupported(); err != nil {
+		proj, err := x.projection(ka.ProjectionExpression, ka.AttributesToGet)
+		if err != nil {
 			return nil, err
 		}
+		projs[i] = proj
 		seen := make(map[string]struct{}, len(ka.Keys))
 		for _, key := range ka.Keys {
 			if err := attr.ValidateItem(key); err != nil {
@@ -331,6 +336,10 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 			if j > 0 {
 				list = append(list, ',')
 			}
+			item, err := projectJSON(projs[i], item)
+			if err != nil {
+				return nil, err
+			}
 			list = append(list, item...)
 		}
 		responses.raw(k, append(list, ']'))
@@ -341,8 +350,22 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 				ks = appendListItem(ks, attr.AppendItemJSON(nil, key))
 			}
 			ka.raw("Keys", append(ks, ']'))
-			if c := in.RequestItems[k].ConsistentRead; c != nil {
+			ri := in.RequestItems[k]
+			if c := ri.ConsistentRead; c != nil {
 				ka.raw("ConsistentRead", strconv.AppendBool(nil, *c))
+			}
+			// Echo the projection so that the client can send the keys again.
+			if ri.ProjectionExpression != nil {
+				js, _ := json.Marshal(*ri.ProjectionExpression)
+				ka.raw("ProjectionExpression", js)
+			}
+			if ri.ExpressionAttributeNames != nil {
+				js, _ := json.Marshal(ri.ExpressionAttributeNames)
+				ka.raw("ExpressionAttributeNames", js)
+			}
+			if ri.AttributesToGet != nil {
+				js, _ := json.Marshal(ri.AttributesToGet)
+				ka.raw("AttributesToGet", js)
 			}
 			unprocessed.raw(k, ka.bytes())
 		}

@@ -108,10 +108,8 @@ func TestBatchErrors(t *testing.T) {
 			"Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"},
 		{"get: names without projection", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"a"}}],"ExpressionAttributeNames":{"#a":"a"}}}}`, vex,
 			"ExpressionAttributeNames can only be specified when using expressions"},
-		{"get: projection not supported yet", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"bg-proj"}}],"ProjectionExpression":"a, c","ConsistentRead":true}}}`, vex,
-			"ProjectionExpression is not supported yet"},
-		{"get: AttributesToGet not supported yet", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"a"}}],"AttributesToGet":["a"]}}}`, vex,
-			"AttributesToGet is not supported yet"},
+		{"get: projection name unused", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"bg-proj"}}],"ProjectionExpression":"a, c","ExpressionAttributeNames":{"#x":"x"}}}}`, vex,
+			"Value provided in ExpressionAttributeNames unused in expressions: keys: {#x}"},
 		{"get: ConsistentRead of wrong JSON type", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"a"}}],"ConsistentRead":"yes"}}}`, "SerializationException", ""},
 	})
 }

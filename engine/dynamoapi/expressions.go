@@ -2,17 +2,20 @@ package dynamoapi
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/expr"
 )
 
 // This file is where expressions plug in. Each operation gathers its
 // expression members (and their legacy, non-expression forms) into an
 // exprParams, which checks the conflicts DynamoDB reports before it parses
-// anything. Compiling the expressions is engine/expr's job; until it exists,
-// a request that uses them is refused as not supported yet.
+// anything, then parses each expression with engine/expr (parse*), and
+// finally reports placeholders no expression used (checkUnused).
 
 // exprParams are the expression-related members of one request.
 type exprParams struct {
@@ -28,6 +31,8 @@ type exprParams struct {
 	// values are sent without one ("ConditionExpression"); "" if the
 	// operation takes no ExpressionAttributeValues.
 	valuesUser string
+	// used collects what each parsed expression used, for checkUnused.
+	used []expr.Usage
 }
 
 // addExpr records an expression member if it was sent.
@@ -74,21 +79,128 @@ func (p *exprParams) check() error {
 	return nil
 }
 
-// condition compiles the request's condition for the engine: nil when the
-// request has none.
-func (p *exprParams) condition() (engine.Condition, error) {
-	if err := p.unsupported(); err != nil {
+// parseCondition parses a ConditionExpression or FilterExpression (kind
+// says which, for the messages); nil when s was not sent.
+func (p *exprParams) parseCondition(kind expr.Kind, s *string) (*expr.Condition, error) {
+	if s == nil {
+		return nil, nil
+	}
+	c, err := expr.ParseCondition(kind, *s, p.names, expr.Values(p.values))
+	if err != nil {
 		return nil, err
 	}
-	return nil, nil
+	p.used = append(p.used, c.Used())
+	return c, nil
 }
 
-// unsupported refuses the expression and legacy members until engine/expr
-// exists.
-func (p *exprParams) unsupported() error {
-	if len(p.expressions) > 0 {
-		return notSupported(p.expressions[0])
+// parseProjection parses a ProjectionExpression; nil when s was not sent.
+func (p *exprParams) parseProjection(s *string) (*expr.Projection, error) {
+	if s == nil {
+		return nil, nil
 	}
+	pr, err := expr.ParseProjection(*s, p.names)
+	if err != nil {
+		return nil, err
+	}
+	p.used = append(p.used, pr.Used())
+	return pr, nil
+}
+
+// parseUpdate parses an UpdateExpression; nil when s was not sent.
+func (p *exprParams) parseUpdate(s *string) (*expr.Update, error) {
+	if s == nil {
+		return nil, nil
+	}
+	u, err := expr.ParseUpdate(*s, p.names, expr.Values(p.values))
+	if err != nil {
+		return nil, err
+	}
+	p.used = append(p.used, u.Used())
+	return u, nil
+}
+
+// parseKeyCondition parses a KeyConditionExpression (the checks that need no
+// key schema; Bind does the rest once the table is known); nil when s was not
+// sent.
+func (p *exprParams) parseKeyCondition(s *string) (*expr.KeyCondition, error) {
+	if s == nil {
+		return nil, nil
+	}
+	k, err := expr.ParseKeyCondition(*s, p.names, expr.Values(p.values))
+	if err != nil {
+		return nil, err
+	}
+	p.used = append(p.used, k.Used())
+	return k, nil
+}
+
+// checkUnused reports names and values no parsed expression of the request
+// used, as DynamoDB does once it has parsed them all.
+func (p *exprParams) checkUnused() error {
+	return expr.CheckUnused(p.names, expr.Values(p.values), p.used...)
+}
+
+// condition parses the request's ConditionExpression and checks for unused
+// placeholders: the whole expression handling of PutItem and DeleteItem. It
+// returns nil when the request has no condition.
+func (p *exprParams) condition(s *string) (engine.Condition, error) {
+	if err := p.legacyUnsupported(); err != nil {
+		return nil, err
+	}
+	c, err := p.parseCondition(expr.KindCondition, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkUnused(); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, nil // a typed nil would not compare equal to nil
+	}
+	return c, nil
+}
+
+// projection parses the request's ProjectionExpression, or turns its legacy
+// AttributesToGet into the same projection, and checks for unused
+// placeholders: the whole expression handling of the read operations. It
+// returns nil when the request projects nothing.
+func (p *exprParams) projection(s *string, attributesToGet []string) (*expr.Projection, error) {
+	if len(attributesToGet) > 0 {
+		names := make(expr.Names, len(attributesToGet))
+		refs := make([]string, len(attributesToGet))
+		for i, a := range attributesToGet {
+			ref := "#a" + strconv.Itoa(i)
+			names[ref] = a
+			refs[i] = ref
+		}
+		return expr.ParseProjection(strings.Join(refs, ", "), names)
+	}
+	pr, err := p.parseProjection(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkUnused(); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// projectJSON applies a projection to a stored item (canonical DynamoDB
+// JSON); nil projects nothing and returns js as it is.
+func projectJSON(pr *expr.Projection, js []byte) ([]byte, error) {
+	if pr == nil || js == nil {
+		return js, nil
+	}
+	var item attr.Item
+	if err := item.UnmarshalJSON(js); err != nil {
+		return nil, fmt.Errorf("decoding a stored item: %w", err)
+	}
+	return attr.AppendItemJSON(nil, pr.Project(item)), nil
+}
+
+// legacyUnsupported refuses the legacy (non-expression) members until they
+// are translated into expressions.
+func (p *exprParams) legacyUnsupported() error {
 	if len(p.legacy) > 0 {
 		return notSupported(p.legacy[0])
 	}

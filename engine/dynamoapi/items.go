@@ -132,7 +132,7 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	if err := x.check(); err != nil {
 		return nil, err
 	}
-	cond, err := x.condition()
+	cond, err := x.condition(in.ConditionExpression)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err := x.check(); err != nil {
 		return nil, err
 	}
-	cond, err := x.condition()
+	cond, err := x.condition(in.ConditionExpression)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,8 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 	if err := x.check(); err != nil {
 		return nil, err
 	}
-	if err := x.unsupported(); err != nil {
+	proj, err := x.projection(in.ProjectionExpression, in.AttributesToGet)
+	if err != nil {
 		return nil, err
 	}
 	res, err := a.e.GetItem(engine.GetRequest{
@@ -276,9 +277,13 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	item, err := projectJSON(proj, res.Item)
+	if err != nil {
+		return nil, err
+	}
 	var r response
-	if res.Item != nil {
-		r.raw("Item", res.Item)
+	if item != nil {
+		r.raw("Item", item)
 	}
 	r.capacity(capacityMode(in.ReturnConsumedCapacity), res.Capacity)
 	return r.bytes(), nil

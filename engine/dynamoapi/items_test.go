@@ -86,8 +86,10 @@ func TestItemErrors(t *testing.T) {
 		{"put: empty attribute value", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"},"x":{}}}`, vex,
 			"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
 		{"put: item of wrong JSON type", "PutItem", `{"TableName":"hash","Item":[]}`, "SerializationException", ""},
-		{"put: condition not supported yet", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)"}`, vex,
-			"ConditionExpression is not supported yet"},
+		{"put: condition syntax", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"ConditionExpression":"INVALID SYNTAX"}`, vex,
+			`Invalid ConditionExpression: Syntax error; token: "SYNTAX", near: "INVALID SYNTAX"`},
+		{"put: unused value", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)","ExpressionAttributeValues":{":v":{"S":"x"}}}`, vex,
+			"Value provided in ExpressionAttributeValues unused in expressions: keys: {:v}"},
 		{"put: Expected not supported yet", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"Expected":{"pk":{"Exists":false}}}`, vex,
 			"Expected is not supported yet"},
 
@@ -102,8 +104,8 @@ func TestItemErrors(t *testing.T) {
 			"1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"},
 		{"get: projection and AttributesToGet", "GetItem", `{"TableName":"hash","Key":{"pk":{"S":"a"}},"ProjectionExpression":"a","AttributesToGet":["a"]}`, vex,
 			"Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"},
-		{"get: projection not supported yet", "GetItem", `{"TableName":"hash","Key":{"pk":{"S":"a"}},"ProjectionExpression":"a, c"}`, vex,
-			"ProjectionExpression is not supported yet"},
+		{"get: undefined projection name", "GetItem", `{"TableName":"hash","Key":{"pk":{"S":"a"}},"ProjectionExpression":"#a"}`, vex,
+			"Invalid ProjectionExpression: An expression attribute name used in the document path is not defined; attribute name: #a"},
 
 		// tier3/error-messages/deleteItem.test.ts (exact) and validation ordering.
 		{"delete: missing table", "DeleteItem", `{"TableName":"_conformance_does_not_exist_em_delete","Key":{"pk":{"S":"test"}}}`, rnf, "Requested resource not found"},
@@ -248,5 +250,42 @@ func TestIdentity(t *testing.T) {
 		if env.Header(event.HdrAccessKey) != "AKIDTEST" || env.Header(event.HdrSourceAddr) == "" || len(env.Header(event.HdrRequestID)) != 52 {
 			t.Errorf("identity headers %v", env.Headers)
 		}
+	}
+}
+
+// TestConditionsAndProjections drives ConditionExpression on PutItem and
+// DeleteItem and the projections of GetItem and BatchGetItem.
+func TestConditionsAndProjections(t *testing.T) {
+	h := newHarness(t).withSharedTables()
+	h.ok("PutItem", `{"TableName":"hash","Item":{"pk":{"S":"c1"},"a":{"N":"1"},"b":{"M":{"x":{"S":"y"},"z":{"L":[{"N":"1"},{"N":"2"}]}}},"c":{"S":"keep"}}}`)
+
+	// A condition that fails, with and without the current item.
+	r := h.call("PutItem", `{"TableName":"hash","Item":{"pk":{"S":"c1"}},"ConditionExpression":"attribute_not_exists(pk)"}`)
+	if r.status != 400 || r.errType() != "ConditionalCheckFailedException" || r.body["Item"] != nil {
+		t.Fatalf("failed condition: %d %s", r.status, r.raw)
+	}
+	r = h.call("DeleteItem", `{"TableName":"hash","Key":{"pk":{"S":"c1"}},"ConditionExpression":"a > :v","ExpressionAttributeValues":{":v":{"N":"5"}},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`)
+	if r.status != 400 || r.errType() != "ConditionalCheckFailedException" || !strings.Contains(r.raw, `"Item":{"a":{"N":"1"}`) {
+		t.Fatalf("failed condition with ALL_OLD: %d %s", r.status, r.raw)
+	}
+
+	// Projections: nested paths, list elements, legacy AttributesToGet.
+	got := h.ok("GetItem", `{"TableName":"hash","Key":{"pk":{"S":"c1"}},"ProjectionExpression":"#b.z[1], a","ExpressionAttributeNames":{"#b":"b"}}`).raw
+	if want := `{"Item":{"a":{"N":"1"},"b":{"M":{"z":{"L":[{"N":"2"}]}}}}}`; got != want {
+		t.Errorf("projection: got %s, want %s", got, want)
+	}
+	got = h.ok("GetItem", `{"TableName":"hash","Key":{"pk":{"S":"c1"}},"AttributesToGet":["c","missing"]}`).raw
+	if want := `{"Item":{"c":{"S":"keep"}}}`; got != want {
+		t.Errorf("AttributesToGet: got %s, want %s", got, want)
+	}
+	got = h.ok("BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"c1"}}],"ProjectionExpression":"c"}}}`).raw
+	if !strings.Contains(got, `"hash":[{"c":{"S":"keep"}}]`) {
+		t.Errorf("BatchGetItem projection: %s", got)
+	}
+
+	// A condition that holds lets the write through.
+	h.ok("DeleteItem", `{"TableName":"hash","Key":{"pk":{"S":"c1"}},"ConditionExpression":"c = :k AND size(#b.z) = :two","ExpressionAttributeNames":{"#b":"b"},"ExpressionAttributeValues":{":k":{"S":"keep"},":two":{"N":"2"}}}`)
+	if r := h.ok("GetItem", `{"TableName":"hash","Key":{"pk":{"S":"c1"}}}`); r.raw != "{}" {
+		t.Errorf("after conditional delete: %s", r.raw)
 	}
 }
