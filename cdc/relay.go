@@ -87,7 +87,7 @@ func NewRelay(opts Options) (*Relay, error) {
 // reads the change log instead.
 const maxBuffered = 1 << 14
 
-// onCommit runs on the engine's committer: it only appends and signals.
+// onCommit runs on the engine's commit leader: it only appends and signals.
 func (r *Relay) onCommit(changes []engine.Change) {
 	r.mu.Lock()
 	for _, c := range changes {

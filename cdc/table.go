@@ -130,11 +130,11 @@ func sleep(ctx context.Context, d time.Duration) {
 func (tr *tableRelay) sync(ctx context.Context) error {
 	js := tr.r.opts.JS
 	cfg := jetstream.StreamConfig{
-		Name:       StreamName(tr.id),
-		Subjects:   []string{"sluice.t." + strconv.FormatUint(uint64(tr.id), 10) + ".*"},
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		MaxAge:     tr.r.opts.Retention,
+		Name:      StreamName(tr.id),
+		Subjects:  []string{"sluice.t." + strconv.FormatUint(uint64(tr.id), 10) + ".*"},
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.LimitsPolicy,
+		MaxAge:    tr.r.opts.Retention,
 		// Exactly-once rests on Nats-Expected-Last-Sequence; the Msg-Id window
 		// is a second guard, and its map costs memory per message in it.
 		Duplicates: 10 * time.Second,

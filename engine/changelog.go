@@ -34,7 +34,7 @@ type ChangeLog struct{ e *Engine }
 func (e *Engine) ChangeLog() *ChangeLog { return &ChangeLog{e: e} }
 
 // Subscribe registers fn to receive every batch of changes right after it is
-// durable, in commit order. fn runs on the committer goroutine: it must not
+// durable, in commit order. fn runs on the goroutine of the writer leading the commit: it must not
 // block or call back into the engine. cancel stops delivery.
 func (c *ChangeLog) Subscribe(fn func([]Change)) (cancel func()) {
 	e := c.e

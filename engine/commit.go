@@ -25,89 +25,103 @@ type change struct {
 // atomically (one for a single-item write, several for a transaction).
 type commitReq struct {
 	changes []change
-	done    chan error // buffered(1)
+	done    chan error    // buffered(1): the batch holding the request committed (or failed)
+	lead    chan struct{} // buffered(1): the request is now the leader and commits the queue
 }
 
-var reqPool = sync.Pool{New: func() any { return &commitReq{done: make(chan error, 1)} }}
+var reqPool = sync.Pool{New: func() any {
+	return &commitReq{done: make(chan error, 1), lead: make(chan struct{}, 1)}
+}}
 
-// committer is the single goroutine that assigns sequence numbers and commits
-// batches. (One committer per shard group; a single node has one group.)
+// committer is the group commit: writers queue requests, and one of them at
+// a time, the leader, drains the whole queue into one batch, assigns the
+// sequence numbers and commits it. A writer arriving while no batch is being
+// committed leads at once, so a lone writer commits on its own goroutine
+// without a hand-off; writers arriving during a commit queue up and share
+// the next fsync, which the first of them leads. One leader at a time means
+// one goroutine assigns every sequence number (one shard group on a single
+// node).
 type committer struct {
-	e    *Engine
-	wake chan struct{}
-	quit chan struct{}
-	gone chan struct{}
-	mu   struct {
+	e  *Engine
+	mu struct {
 		sync.Mutex
 		queue   []*commitReq
+		leading bool // a leader is committing
 		stopped bool
+		idle    *sync.Cond // signalled when leading turns false
 	}
 }
 
 func newCommitter(e *Engine) *committer {
-	return &committer{e: e, wake: make(chan struct{}, 1), quit: make(chan struct{}), gone: make(chan struct{})}
+	c := &committer{e: e}
+	c.mu.idle = sync.NewCond(&c.mu.Mutex)
+	return c
 }
 
-// commit queues r's changes and waits until they are durable (or failed).
+// commit queues the changes and returns once they are durable (or failed).
 func (c *committer) commit(changes []change) error {
 	r := reqPool.Get().(*commitReq)
 	r.changes = changes
+	defer func() {
+		r.changes = nil
+		reqPool.Put(r)
+	}()
 	c.mu.Lock()
 	if c.mu.stopped {
 		c.mu.Unlock()
-		reqPool.Put(r)
 		return ErrClosed
 	}
 	c.mu.queue = append(c.mu.queue, r)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	err := <-r.done
-	r.changes = nil
-	reqPool.Put(r)
-	return err
-}
-
-// stop refuses new requests, lets the committer finish the queued ones and
-// waits for it to exit.
-func (c *committer) stop() {
-	c.mu.Lock()
-	c.mu.stopped = true
-	c.mu.Unlock()
-	close(c.quit)
-	<-c.gone
-}
-
-func (c *committer) run() {
-	defer close(c.gone)
-	var spare []*commitReq
-	for {
+	if c.mu.leading {
+		c.mu.Unlock()
 		select {
-		case <-c.wake:
-		case <-c.quit:
-			// Drain what was queued before stop.
-			c.mu.Lock()
-			q := c.mu.queue
-			c.mu.queue = nil
-			c.mu.Unlock()
-			if len(q) > 0 {
-				c.commitBatch(q)
-			}
-			return
+		case err := <-r.done:
+			return err // a leader committed it
+		case <-r.lead:
+			// Handed the lead: r is at the head of the queue.
 		}
 		c.mu.Lock()
-		q := c.mu.queue
-		c.mu.queue = spare[:0]
+	}
+	c.mu.leading = true
+	for {
+		batch := c.mu.queue
+		c.mu.queue = nil
 		c.mu.Unlock()
-		if len(q) == 0 {
-			spare = q
-			continue
+		c.commitBatch(batch)
+		c.mu.Lock()
+		if len(c.mu.queue) == 0 || c.mu.stopped {
+			break
 		}
-		c.commitBatch(q)
-		clear(q)
-		spare = q
+		// Hand the lead to the next waiter rather than keep this writer
+		// from returning; it commits everything queued by then.
+		c.mu.queue[0].lead <- struct{}{}
+		c.mu.Unlock()
+		return <-r.done
+	}
+	c.mu.leading = false
+	c.mu.idle.Broadcast()
+	c.mu.Unlock()
+	return <-r.done
+}
+
+// stop refuses new requests and waits for the batch being committed, and
+// those queued behind it, to finish.
+func (c *committer) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.stopped = true
+	for c.mu.leading {
+		c.mu.idle.Wait()
+	}
+	if len(c.mu.queue) > 0 {
+		// Queued behind a leader that saw stopped: commit them here.
+		batch := c.mu.queue
+		c.mu.queue = nil
+		c.mu.leading = true
+		c.mu.Unlock()
+		c.commitBatch(batch)
+		c.mu.Lock()
+		c.mu.leading = false
 	}
 }
 

@@ -128,7 +128,6 @@ func Open(opts Options) (*Engine, error) {
 		e.setTable(def.Name, e.newTable(def))
 	}
 	e.committer = newCommitter(e)
-	go e.committer.run()
 	return e, nil
 }
 
