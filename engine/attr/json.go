@@ -57,7 +57,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 	switch v.T {
 	case TypeS:
 		dst = append(dst, `{"S":`...)
-		dst = appendString(dst, v.S)
+		dst = AppendString(dst, v.S)
 	case TypeN:
 		dst = append(dst, `{"N":"`...)
 		dst = append(dst, v.N...)
@@ -91,7 +91,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, s)
+			dst = AppendString(dst, s)
 		}
 		dst = append(dst, ']')
 	case TypeNS:
@@ -142,7 +142,7 @@ func appendMap(dst []byte, m map[string]Value) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = AppendString(dst, k)
 		dst = append(dst, ':')
 		dst = AppendJSON(dst, m[k])
 	}
@@ -151,9 +151,10 @@ func appendMap(dst []byte, m map[string]Value) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json does; HTML characters are not escaped (DynamoDB does not).
-func appendString(dst []byte, s string) []byte {
+// The wire layer writes error messages with it too.
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -3,7 +3,6 @@ package wire
 import (
 	"errors"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
@@ -138,12 +137,12 @@ func appendErrorJSON(dst []byte, x *exception, err error) []byte {
 		msg = ae.Msg
 	}
 	dst = append(dst, `{"__type":`...)
-	dst = appendJSONString(dst, x.typ)
+	dst = attr.AppendString(dst, x.typ)
 	if msg != "" {
 		dst = append(dst, ',', '"')
 		dst = append(dst, x.msgKey...)
 		dst = append(dst, '"', ':')
-		dst = appendJSONString(dst, msg)
+		dst = attr.AppendString(dst, msg)
 	}
 	var cf *engine.ConditionFailedError
 	if errors.As(err, &cf) && cf.Item != nil {
@@ -151,56 +150,4 @@ func appendErrorJSON(dst []byte, x *exception, err error) []byte {
 		dst = attr.AppendItemJSON(dst, cf.Item)
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// and U+2028/U+2029 are escaped so the output is also valid JavaScript.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -902,7 +902,7 @@ func TestConcurrentHandle(t *testing.T) {
 
 func TestAppendJSONString(t *testing.T) {
 	for _, in := range []string{"", "plain", `q"b\s`, "ctl\x00\x01\x1f\n\r\t", "é漢字🙂", "bad\xff\xfeutf8", "ls\u2028ps\u2029", "<&>"} {
-		got := appendJSONString(nil, in)
+		got := attr.AppendString(nil, in)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Errorf("%q: output %s is not JSON: %v", in, got, err)
