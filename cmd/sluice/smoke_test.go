@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -25,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sluicedb/sluice/test/sluicetest"
 )
 
 // Bounds for the end-to-end tests. They are generous because the tests share
@@ -34,42 +35,15 @@ const (
 	exitTimeout  = 15 * time.Second
 )
 
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+func TestMain(m *testing.M) { os.Exit(sluicetest.Main(m)) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
-	os.Exit(code)
-}
-
-// buildSluice builds this command once per test run.
+// buildSluice builds this command once per test run (test/sluicetest).
 func buildSluice(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	binary.once.Do(func() {
-		binary.dir, binary.err = os.MkdirTemp("", "sluice-bin-")
-		if binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, "sluice")
-		out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
+	return sluicetest.Build(t)
 }
 
 // process is a running sluice.
