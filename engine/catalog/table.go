@@ -85,7 +85,10 @@ type Table struct {
 	KeySchema            []KeyElement          `json:"KeySchema"`
 	AttributeDefinitions []AttributeDefinition `json:"AttributeDefinitions"`
 
-	BillingMode               string     `json:"BillingMode"`
+	BillingMode string `json:"BillingMode"`
+	// BillingModeSet records that a request named the billing mode:
+	// DynamoDB describes the billing mode only then (or once on demand).
+	BillingModeSet            bool       `json:"BillingModeSet,omitempty"`
 	Throughput                Throughput `json:"Throughput"`
 	LastUpdateToPayPerRequest time.Time  `json:"LastUpdateToPayPerRequest,omitzero"`
 

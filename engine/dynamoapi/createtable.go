@@ -403,9 +403,10 @@ func appendNew(list []string, add ...string) []string {
 // buildTable turns a validated request into a definition for the engine.
 func buildTable(in *createTableIn, mode string) *catalog.Table {
 	def := &catalog.Table{
-		Name:        *in.TableName,
-		KeySchema:   buildKeySchema(in.KeySchema),
-		BillingMode: mode,
+		Name:           *in.TableName,
+		KeySchema:      buildKeySchema(in.KeySchema),
+		BillingMode:    mode,
+		BillingModeSet: in.BillingMode != nil,
 	}
 	for _, d := range in.AttributeDefinitions {
 		def.AttributeDefinitions = append(def.AttributeDefinitions, catalog.AttributeDefinition{Name: *d.AttributeName, Type: *d.AttributeType})

@@ -117,7 +117,11 @@ func (a *api) describe(in engine.TableInfo) tableDescription {
 	if last.IsZero() && t.BillingMode == catalog.PayPerRequest {
 		last = t.Created
 	}
-	d.BillingModeSummary = &billingModeSummary{BillingMode: t.BillingMode, LastUpdateToPayPerRequestDateTime: epochPtr(last)}
+	// A table created provisioned by default, and never switched, has no
+	// summary (DynamoDB's and DynamoDB Local's answer).
+	if t.BillingModeSet || !last.IsZero() {
+		d.BillingModeSummary = &billingModeSummary{BillingMode: t.BillingMode, LastUpdateToPayPerRequestDateTime: epochPtr(last)}
+	}
 	for _, x := range t.LSIs {
 		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, lsiDescription{
 			IndexName:  x.Name,

@@ -13,6 +13,7 @@ func applyTableUpdate(def *catalog.Table, in *updateTableIn, now time.Time) erro
 	target := def.BillingMode
 	if in.BillingMode != nil {
 		target = *in.BillingMode
+		def.BillingModeSet = true
 	}
 	pt := in.ProvisionedThroughput
 	switch {
