@@ -83,23 +83,19 @@ func (c *committer) commit(changes []change) error {
 		c.mu.Lock()
 	}
 	c.mu.leading = true
-	for {
-		batch := c.mu.queue
-		c.mu.queue = nil
-		c.mu.Unlock()
-		c.commitBatch(batch)
-		c.mu.Lock()
-		if len(c.mu.queue) == 0 || c.mu.stopped {
-			break
-		}
+	batch := c.mu.queue
+	c.mu.queue = nil
+	c.mu.Unlock()
+	c.commitBatch(batch)
+	c.mu.Lock()
+	if len(c.mu.queue) > 0 && !c.mu.stopped {
 		// Hand the lead to the next waiter rather than keep this writer
 		// from returning; it commits everything queued by then.
 		c.mu.queue[0].lead <- struct{}{}
-		c.mu.Unlock()
-		return <-r.done
+	} else {
+		c.mu.leading = false
+		c.mu.idle.Broadcast()
 	}
-	c.mu.leading = false
-	c.mu.idle.Broadcast()
 	c.mu.Unlock()
 	return <-r.done
 }
