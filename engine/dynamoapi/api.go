@@ -53,8 +53,11 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 		"PutItem":            a.putItem,
 		"GetItem":            a.getItem,
 		"DeleteItem":         a.deleteItem,
+		"UpdateItem":         a.updateItem,
 		"BatchWriteItem":     a.batchWriteItem,
 		"BatchGetItem":       a.batchGetItem,
+		"Query":              a.query,
+		"Scan":               a.scan,
 	} {
 		s.Handle(targetPrefix+name, op)
 	}

@@ -20,9 +20,12 @@
 //   - Every write carries the caller's identity (access key, source address,
 //     request id) into the change record.
 //
-// Expression parameters (ConditionExpression, ProjectionExpression,
-// ExpressionAttributeNames/Values) and their legacy forms (Expected,
-// AttributesToGet, ConditionalOperator) are validated for the conflicts
-// DynamoDB reports before parsing them, then refused as not supported yet;
-// expressions.go is where engine/expr plugs in.
+// Expression parameters (ConditionExpression, UpdateExpression,
+// KeyConditionExpression, FilterExpression, ProjectionExpression,
+// ExpressionAttributeNames/Values) are checked for the conflicts DynamoDB
+// reports before parsing, parsed by engine/expr (expressions.go), and
+// checked for unused placeholders across the request. Their legacy forms
+// (Expected, AttributeUpdates, KeyConditions, QueryFilter, ScanFilter,
+// AttributesToGet, ConditionalOperator) are translated into the same
+// conditions, updates and projections (legacy.go).
 package dynamoapi

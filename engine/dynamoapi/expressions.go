@@ -1,8 +1,9 @@
 package dynamoapi
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,9 +28,10 @@ type exprParams struct {
 	legacy []string
 	names  map[string]string // ExpressionAttributeNames
 	values attr.Item         // ExpressionAttributeValues
-	// valuesUser names the expression whose absence DynamoDB quotes when
-	// values are sent without one ("ConditionExpression"); "" if the
-	// operation takes no ExpressionAttributeValues.
+	// valuesUser names the expression(s) whose absence DynamoDB quotes when
+	// values are sent without one ("ConditionExpression", or "UpdateExpression
+	// and ConditionExpression", which takes "are"); "" if the operation takes
+	// no ExpressionAttributeValues.
 	valuesUser string
 	// used collects what each parsed expression used, for checkUnused.
 	used []expr.Usage
@@ -68,13 +70,31 @@ func (p *exprParams) check() error {
 			return attr.Invalid("ExpressionAttributeNames can only be specified when using expressions")
 		}
 		if p.values != nil {
-			return attr.Invalid("ExpressionAttributeValues can only be specified when using expressions: %s is null", p.valuesUser)
+			verb := "is"
+			if strings.Contains(p.valuesUser, " and ") {
+				verb = "are"
+			}
+			return attr.Invalid("ExpressionAttributeValues can only be specified when using expressions: %s %s null", p.valuesUser, verb)
 		}
 	}
-	if p.values != nil {
-		if err := attr.ValidateItem(p.values); err != nil {
+	// Each value is validated as an attribute value; DynamoDB names the
+	// placeholder ("ExpressionAttributeValues contains invalid value: <why>
+	// for key :v", as recorded by dynalite's tests against DynamoDB).
+	keys := make([]string, 0, len(p.values))
+	for k := range p.values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := p.values[k]
+		if err := attr.ValidateValue(&v); err != nil {
+			var ae *attr.Error
+			if errors.As(err, &ae) {
+				return attr.Invalid("ExpressionAttributeValues contains invalid value: %s for key %s", ae.Msg, k)
+			}
 			return err
 		}
+		p.values[k] = v
 	}
 	return nil
 }
@@ -212,6 +232,3 @@ func (p *exprParams) legacyUnsupported() error {
 func notSupported(member string) error {
 	return attr.Invalid("%s is not supported yet", member)
 }
-
-// sentMap reports whether a map member was sent (a JSON null is not).
-func sentMap(m map[string]json.RawMessage) bool { return m != nil }

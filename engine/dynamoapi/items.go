@@ -24,31 +24,31 @@ import (
 //     with the index keys checked in between.
 
 type putItemIn struct {
-	TableName                           *string                    `json:"TableName"`
-	Item                                attr.Item                  `json:"Item"`
-	ReturnValues                        *string                    `json:"ReturnValues"`
-	ReturnConsumedCapacity              *string                    `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string                    `json:"ReturnItemCollectionMetrics"`
-	ReturnValuesOnConditionCheckFailure *string                    `json:"ReturnValuesOnConditionCheckFailure"`
-	ConditionExpression                 *string                    `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string          `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           attr.Item                  `json:"ExpressionAttributeValues"`
-	Expected                            map[string]json.RawMessage `json:"Expected"`
-	ConditionalOperator                 *string                    `json:"ConditionalOperator"`
+	TableName                           *string                 `json:"TableName"`
+	Item                                attr.Item               `json:"Item"`
+	ReturnValues                        *string                 `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string                 `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string                 `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string                 `json:"ReturnValuesOnConditionCheckFailure"`
+	ConditionExpression                 *string                 `json:"ConditionExpression"`
+	ExpressionAttributeNames            map[string]string       `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues           attr.Item               `json:"ExpressionAttributeValues"`
+	Expected                            map[string]legacyCondIn `json:"Expected"`
+	ConditionalOperator                 *string                 `json:"ConditionalOperator"`
 }
 
 type deleteItemIn struct {
-	TableName                           *string                    `json:"TableName"`
-	Key                                 attr.Item                  `json:"Key"`
-	ReturnValues                        *string                    `json:"ReturnValues"`
-	ReturnConsumedCapacity              *string                    `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string                    `json:"ReturnItemCollectionMetrics"`
-	ReturnValuesOnConditionCheckFailure *string                    `json:"ReturnValuesOnConditionCheckFailure"`
-	ConditionExpression                 *string                    `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string          `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           attr.Item                  `json:"ExpressionAttributeValues"`
-	Expected                            map[string]json.RawMessage `json:"Expected"`
-	ConditionalOperator                 *string                    `json:"ConditionalOperator"`
+	TableName                           *string                 `json:"TableName"`
+	Key                                 attr.Item               `json:"Key"`
+	ReturnValues                        *string                 `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string                 `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string                 `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string                 `json:"ReturnValuesOnConditionCheckFailure"`
+	ConditionExpression                 *string                 `json:"ConditionExpression"`
+	ExpressionAttributeNames            map[string]string       `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues           attr.Item               `json:"ExpressionAttributeValues"`
+	Expected                            map[string]legacyCondIn `json:"Expected"`
+	ConditionalOperator                 *string                 `json:"ConditionalOperator"`
 }
 
 type getItemIn struct {
@@ -119,6 +119,7 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	v.required("item", in.Item != nil)
 	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
 		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
+	checkLegacyEnums(&v, "expected", in.Expected)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -127,12 +128,12 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
 	x.addExpr("ConditionExpression", in.ConditionExpression)
-	x.addLegacy("Expected", sentMap(in.Expected))
+	x.addLegacy("Expected", in.Expected != nil)
 	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
 	if err := x.check(); err != nil {
 		return nil, err
 	}
-	cond, err := x.condition(in.ConditionExpression)
+	cond, err := x.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +190,7 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	v.required("key", in.Key != nil)
 	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
 		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
+	checkLegacyEnums(&v, "expected", in.Expected)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -197,12 +199,12 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
 	x.addExpr("ConditionExpression", in.ConditionExpression)
-	x.addLegacy("Expected", sentMap(in.Expected))
+	x.addLegacy("Expected", in.Expected != nil)
 	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
 	if err := x.check(); err != nil {
 		return nil, err
 	}
-	cond, err := x.condition(in.ConditionExpression)
+	cond, err := x.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator)
 	if err != nil {
 		return nil, err
 	}

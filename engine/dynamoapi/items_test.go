@@ -90,8 +90,8 @@ func TestItemErrors(t *testing.T) {
 			`Invalid ConditionExpression: Syntax error; token: "SYNTAX", near: "INVALID SYNTAX"`},
 		{"put: unused value", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)","ExpressionAttributeValues":{":v":{"S":"x"}}}`, vex,
 			"Value provided in ExpressionAttributeValues unused in expressions: keys: {:v}"},
-		{"put: Expected not supported yet", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"Expected":{"pk":{"Exists":false}}}`, vex,
-			"Expected is not supported yet"},
+		{"put: Expected Exists false with Value", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"a"}},"Expected":{"pk":{"Exists":false,"Value":{"S":"a"}}}}`, vex,
+			"One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: pk"},
 
 		// tier3/error-messages/getItem.test.ts (exact).
 		{"get: missing table", "GetItem", `{"TableName":"_conformance_does_not_exist_em_get","Key":{"pk":{"S":"test"}}}`, rnf, "Requested resource not found"},

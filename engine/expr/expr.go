@@ -187,3 +187,37 @@ func (p *Projection) String() string {
 
 // Project returns the parts of item the projection names; see ProjectPaths.
 func (p *Projection) Project(item attr.Item) attr.Item { return ProjectPaths(item, p.Paths) }
+
+// Attributes returns the top-level attribute names the condition's document
+// paths start with, each once, in the order they first appear (Query uses it
+// to refuse a filter on a key attribute, as DynamoDB does).
+func (c *Condition) Attributes() []string {
+	var out []string
+	seen := map[string]bool{}
+	var operand func(o *Operand)
+	operand = func(o *Operand) {
+		if o == nil {
+			return
+		}
+		if o.Kind == OpPath && len(o.Path) > 0 && !seen[o.Path[0].Name] {
+			seen[o.Path[0].Name] = true
+			out = append(out, o.Path[0].Name)
+		}
+		for _, a := range o.Args {
+			operand(a)
+		}
+	}
+	var cond func(x *Cond)
+	cond = func(x *Cond) {
+		if x == nil {
+			return
+		}
+		cond(x.L)
+		cond(x.R)
+		for _, a := range x.Args {
+			operand(a)
+		}
+	}
+	cond(c.Root)
+	return out
+}

@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/expr"
+	"github.com/sluicedb/sluice/engine/invariants"
+	"github.com/sluicedb/sluice/engine/keycodec"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Query and Scan read one page: a range of item keys walked by one Pebble
+// iterator (a consistent point-in-time view), in key order, which is
+// DynamoDB's order (keycodec). A page ends after Limit items were evaluated
+// or once the items read reach MaxPageBytes (DynamoDB's 1 MB rule: the item
+// that reaches the limit is part of the page), both counted before the
+// filter. LastKey is then the key of the last item evaluated, also when no
+// item follows it, as DynamoDB does; it is nil only when the range was read
+// to its end. Capacity is charged on the total size of the items read,
+// rounded up once for the page.
+
+// MaxPageBytes is the size of the items one Query or Scan page reads at most
+// (plus the item that crosses it).
+const MaxPageBytes = 1 << 20
+
+// Projector selects the attributes of an item returned by a read;
+// *expr.Projection is one.
+type Projector interface {
+	Project(item attr.Item) attr.Item
+}
+
+// QueryRequest is a Query on a table's primary key, checked for shape and
+// bound to the key schema by the caller.
+type QueryRequest struct {
+	Table string
+	// Hash is the partition key value.
+	Hash attr.Value
+	// Range is the sort-key condition; nil reads the whole partition.
+	Range *expr.KeyCond
+	// Forward is ScanIndexForward: ascending sort-key order.
+	Forward bool
+	// Limit is the number of items to evaluate; 0 means no limit.
+	Limit int
+	// ExclusiveStart is the key the page starts strictly after, nil for the
+	// first page.
+	ExclusiveStart attr.Item
+	// Filter selects the items returned; nil returns every item read.
+	Filter Condition
+	// Projection selects the attributes returned; nil returns whole items.
+	Projection Projector
+	// CountOnly counts the matching items without returning them (Select
+	// COUNT).
+	CountOnly bool
+	// Consistent is ConsistentRead: reads always see every acknowledged
+	// write, so it changes only the capacity charged.
+	Consistent bool
+}
+
+// ReadResult is one page of a Query or Scan.
+type ReadResult struct {
+	// Items are the items that passed the filter, as canonical DynamoDB
+	// JSON (projected when asked); nil with CountOnly.
+	Items [][]byte
+	// Count is the number of items that passed the filter.
+	Count int
+	// ScannedCount is the number of items evaluated.
+	ScannedCount int
+	// LastKey is the primary key of the last item evaluated when the page
+	// stopped early (Limit or size), nil when the range was read to its end.
+	LastKey  attr.Item
+	Capacity Capacity
+}
+
+// Messages about a Query's ExclusiveStartKey, word for word as DynamoDB
+// sends them. Query answers a key that does not fit the schema with the
+// short form (the conformance suite, recorded against DynamoDB); Scan adds
+// the reason (msgStartKeyPrefix + attr.MsgKeySchemaMismatch).
+const (
+	msgStartKeyInvalid   = "The provided starting key is invalid"
+	msgStartKeyPrefix    = msgStartKeyInvalid + ": "
+	msgStartKeyOutside   = "The provided starting key is outside query boundaries based on provided conditions"
+	msgStartKeyPredicate = "The provided starting key does not match the range key predicate"
+)
+
+// readTable resolves a table for a read.
+func (e *Engine) readTable(name string) (*catalog.Table, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	t, ok := e.lookup(name)
+	if !ok {
+		return nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
+	}
+	return t.def.Load(), nil
+}
+
+// startKey checks an ExclusiveStartKey against the table's key schema and
+// returns its parts. short selects Query's wording for a key that does not
+// match the schema.
+func (e *Engine) startKey(def *catalog.Table, key attr.Item, short bool) (keyParts, error) {
+	kp, err := e.itemKey(def, key, true)
+	if err == nil {
+		return kp, nil
+	}
+	var ae *attr.Error
+	if !errors.As(err, &ae) {
+		return kp, err
+	}
+	if short && ae.Msg == attr.MsgKeySchemaMismatch {
+		return kp, attr.Invalid(msgStartKeyInvalid)
+	}
+	return kp, attr.Invalid("%s%s", msgStartKeyPrefix, ae.Msg)
+}
+
+// after is the smallest key greater than k and every key that k is a
+// proper prefix of. Item keys are self-delimiting (keycodec), so no item
+// key lies strictly between k and after(k).
+func after(k []byte) []byte {
+	return append(k[:len(k):len(k)], 0)
+}
+
+// Query reads one page of a partition, in sort-key order (reversed unless
+// Forward), narrowed to the sort-key condition.
+func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
+	def, err := e.readTable(req.Table)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	hName, hType := def.HashKey()
+	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
+		return ReadResult{}, err
+	}
+	typ, canon := keycodec.Canonical(req.Hash)
+	h := shards.HashKey(typ, canon)
+	prefix := keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
+	lower, upper := sortKeyRange(prefix, req.Range)
+
+	if req.ExclusiveStart != nil {
+		kp, err := e.startKey(def, req.ExclusiveStart, true)
+		if err != nil {
+			return ReadResult{}, err
+		}
+		if !bytes.HasPrefix(kp.key, prefix) {
+			return ReadResult{}, attr.Invalid(msgStartKeyOutside)
+		}
+		if req.Range != nil && kp.sk != nil && !req.Range.Match(*kp.sk) {
+			return ReadResult{}, attr.Invalid(msgStartKeyPredicate)
+		}
+		if req.Forward {
+			if k := after(kp.key); bytes.Compare(k, lower) > 0 {
+				lower = k
+			}
+		} else if bytes.Compare(kp.key, upper) < 0 {
+			upper = kp.key
+		}
+	}
+	p := page{
+		def:        def,
+		limit:      req.Limit,
+		filter:     req.Filter,
+		projection: req.Projection,
+		countOnly:  req.CountOnly,
+		consistent: req.Consistent,
+	}
+	if invariants.Enabled && req.Range != nil {
+		p.check = req.Range.Match
+	}
+	return e.readPage(p, lower, upper, req.Forward)
+}
+
+// sortKeyRange is the key range [lower, upper) of the items of the
+// partition with the given key prefix whose sort key satisfies c (all of
+// them for nil). Every operator maps to one contiguous range because the
+// sort-key encoding preserves DynamoDB's order; begins_with (S and B only)
+// is the range of keys that start with the escaped prefix, since the
+// escaping is a prefix code (keycodec).
+func sortKeyRange(prefix []byte, c *expr.KeyCond) (lower, upper []byte) {
+	end := keycodec.PrefixEnd(prefix)
+	if c == nil {
+		return prefix, end
+	}
+	enc := func(i int) []byte { return keycodec.AppendValue(bytes.Clone(prefix), c.Values[i]) }
+	switch c.Op {
+	case "=":
+		k := enc(0)
+		return k, after(k)
+	case "<":
+		return prefix, enc(0)
+	case "<=":
+		return prefix, after(enc(0))
+	case ">":
+		return after(enc(0)), end
+	case ">=":
+		return enc(0), end
+	case "BETWEEN":
+		return enc(0), after(enc(1))
+	case "begins_with":
+		k := enc(0)
+		k = k[:len(k)-2] // drop the S/B terminator 00 01
+		return k, keycodec.PrefixEnd(k)
+	}
+	panic(fmt.Sprintf("engine: unknown key condition operator %q", c.Op))
+}
+
+// page is what readPage needs to know of a Query or Scan.
+type page struct {
+	def        *catalog.Table
+	limit      int
+	filter     Condition
+	projection Projector
+	countOnly  bool
+	consistent bool
+	// check, under the invariants tag, asserts each sort key read.
+	check func(attr.Value) bool
+}
+
+// readPage reads the items in [lower, upper), forwards or backwards, until
+// the range ends, the limit is reached, or MaxPageBytes were read.
+func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult, error) {
+	var res ReadResult
+	if upper != nil && bytes.Compare(lower, upper) >= 0 {
+		res.Capacity = readCapacity(p.def.Name, 0, p.consistent)
+		return res, nil
+	}
+	it, err := e.db.NewIter(lower, upper)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			_ = it.Close() // an error return is already on its way
+		}
+	}()
+	move := it.Next
+	ok := it.First()
+	if !forward {
+		move, ok = it.Prev, it.Last()
+	}
+	read := 0
+	var last []byte
+	for ; ok; ok = move() {
+		v, err := it.Value()
+		if err != nil {
+			return ReadResult{}, err
+		}
+		size, js, err := decodeStored(v)
+		if err != nil {
+			return ReadResult{}, err
+		}
+		if p.check != nil {
+			e.checkSortKey(p, it.Key())
+		}
+		res.ScannedCount++
+		read += size
+		var item attr.Item
+		pass := true
+		if p.filter != nil {
+			if err := item.UnmarshalJSON(js); err != nil {
+				return ReadResult{}, fmt.Errorf("decoding a stored item: %w", err)
+			}
+			if pass, err = p.filter.Eval(item); err != nil {
+				return ReadResult{}, err
+			}
+		}
+		if pass {
+			res.Count++
+			if !p.countOnly {
+				res.Items = append(res.Items, p.output(item, js))
+			}
+		}
+		if (p.limit > 0 && res.ScannedCount >= p.limit) || read >= MaxPageBytes {
+			last = bytes.Clone(it.Key())
+			break
+		}
+	}
+	closed = true
+	if err := it.Close(); err != nil {
+		return ReadResult{}, err
+	}
+	if last != nil {
+		key, err := lastKey(p.def, last)
+		if err != nil {
+			return ReadResult{}, err
+		}
+		res.LastKey = key
+	}
+	res.Capacity = readCapacity(p.def.Name, read, p.consistent)
+	return res, nil
+}
+
+// output is the JSON returned for an item that passed the filter: a copy of
+// the stored JSON, or its projection (item is the decoded item, or nil if
+// it was not decoded yet).
+func (p *page) output(item attr.Item, js []byte) []byte {
+	if p.projection == nil {
+		return bytes.Clone(js)
+	}
+	if item == nil {
+		if err := item.UnmarshalJSON(js); err != nil {
+			// The stored JSON was written by encodeItem; failing to
+			// decode it is a bug, not a request error.
+			panic(fmt.Sprintf("engine: decoding a stored item: %v", err))
+		}
+	}
+	return attr.AppendItemJSON(nil, p.projection.Project(item))
+}
+
+// checkSortKey panics if an item read by a Query does not satisfy its
+// sort-key condition (invariants builds only).
+func (e *Engine) checkSortKey(p page, k []byte) {
+	_, pkType := p.def.HashKey()
+	_, skType := p.def.RangeKey()
+	_, _, sk, err := keycodec.DecodeItemKey(k, pkType, skType)
+	if err != nil || sk == nil || !p.check(*sk) {
+		panic(fmt.Sprintf("engine: Query read key %x outside its sort-key condition (%v)", k, err))
+	}
+}
+
+// lastKey decodes a storage key into the item's primary key attributes.
+func lastKey(def *catalog.Table, k []byte) (attr.Item, error) {
+	hName, hType := def.HashKey()
+	rName, rType := def.RangeKey()
+	_, pk, sk, err := keycodec.DecodeItemKey(k, hType, rType)
+	if err != nil {
+		return nil, err
+	}
+	key := attr.Item{hName: pk}
+	if sk != nil {
+		key[rName] = *sk
+	}
+	return key, nil
+}

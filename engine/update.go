@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/sluicedb/sluice/cdc/event"
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/expr"
+	"github.com/sluicedb/sluice/engine/invariants"
+)
+
+// Updater computes an item's new image from its current one: the whole of
+// UpdateItem's update. *expr.Update (UpdateExpression) satisfies it, and so
+// does engine/dynamoapi's translation of the legacy AttributeUpdates.
+type Updater interface {
+	// Apply returns the new item computed from item (nil when no item
+	// exists: the update then starts from the bare key). It must not
+	// modify item, and its result must share no memory with item. Errors
+	// are client errors (*attr.Error) and abort the write.
+	Apply(item attr.Item) (attr.Item, error)
+	// Paths returns the document paths the update writes or removes. A
+	// path whose first element is a key attribute is refused before
+	// anything is read; ReturnValues UPDATED_OLD and UPDATED_NEW project
+	// the old and new item on them.
+	Paths() []expr.Path
+}
+
+// ReturnValues selects what UpdateItem returns.
+type ReturnValues uint8
+
+// UpdateItem's ReturnValues, as DynamoDB names them.
+const (
+	ReturnNone       ReturnValues = iota // NONE
+	ReturnAllOld                         // ALL_OLD: the whole item before the update
+	ReturnUpdatedOld                     // UPDATED_OLD: the updated paths, before
+	ReturnAllNew                         // ALL_NEW: the whole item after the update
+	ReturnUpdatedNew                     // UPDATED_NEW: the updated paths, after
+)
+
+// UpdateRequest is an UpdateItem call, validated for shape by the caller.
+type UpdateRequest struct {
+	Table string
+	Key   attr.Item
+	// Update computes the new item; nil changes nothing but still creates
+	// the item (as its bare key) when it does not exist, as DynamoDB does.
+	Update       Updater
+	Cond         Condition
+	ReturnValues ReturnValues
+	// ReturnOldOnConditionFail: ReturnValuesOnConditionCheckFailure ALL_OLD.
+	ReturnOldOnConditionFail bool
+	Who                      event.Identity
+}
+
+// UpdateResult is the outcome of UpdateItem.
+type UpdateResult struct {
+	// Attributes is what ReturnValues asked for, as canonical DynamoDB
+	// JSON; nil when there is nothing to return (NONE, no old item for
+	// ALL_OLD, no updated path present for UPDATED_*).
+	Attributes []byte
+	Capacity   Capacity
+}
+
+// UpdateItem edits one item, creating it when it does not exist (unless the
+// update only removes: removing from an absent item creates nothing). Under the
+// item's lock it reads the current item, evaluates the condition, applies
+// the update to the current item (or to the bare key), checks the result
+// (size, nesting, secondary-index key types) and commits it with an INSERT
+// or MODIFY record. An update that leaves the item as it was commits
+// nothing and records nothing. Capacity is PutItem's: one unit per started
+// KB of the larger of the old and new item.
+func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
+	t, def, release, err := e.beginWrite(req.Table)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	defer release()
+	kp, err := e.itemKey(def, req.Key, true)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	var paths []expr.Path
+	if req.Update != nil {
+		paths = req.Update.Paths()
+		if err := checkKeyPaths(def, paths); err != nil {
+			return UpdateResult{}, err
+		}
+	}
+
+	mu := e.lockFor(kp.key)
+	mu.Lock()
+	defer mu.Unlock()
+	oldSize, oldJSON, err := e.readCurrent(kp.key)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	var old attr.Item
+	if oldJSON != nil {
+		if err := old.UnmarshalJSON(oldJSON); err != nil {
+			return UpdateResult{}, fmt.Errorf("decoding stored item: %w", err)
+		}
+	}
+	if req.Cond != nil {
+		ok, err := req.Cond.Eval(old)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		if !ok {
+			cf := &ConditionFailedError{}
+			if req.ReturnOldOnConditionFail {
+				cf.Item = old
+			}
+			return UpdateResult{}, cf
+		}
+	}
+
+	var next attr.Item
+	if req.Update != nil {
+		if next, err = req.Update.Apply(old); err != nil {
+			return UpdateResult{}, err
+		}
+		if oldJSON == nil && len(next) == 0 {
+			// Only removals on an absent item: DynamoDB creates nothing
+			// (while an update with no actions at all creates the key).
+			return UpdateResult{Capacity: writeCapacity(def.Name, 0)}, nil
+		}
+	} else {
+		next = old.Clone()
+	}
+	if next == nil {
+		next = attr.Item{}
+	}
+	// The key is never an update target (checkKeyPaths), so the key
+	// attributes are those of the request.
+	for name, v := range keyItem(def, kp) {
+		next[name] = v
+	}
+	if err := attr.ValidateItem(next); err != nil {
+		return UpdateResult{}, err
+	}
+	if err := checkIndexKeys(def, next); err != nil {
+		return UpdateResult{}, err
+	}
+	size, newJSON, err := encodeItem(next)
+	if err != nil {
+		return UpdateResult{}, attr.Invalid("Item size to update has exceeded the maximum allowed size")
+	}
+
+	res := UpdateResult{Capacity: writeCapacity(def.Name, max(size, oldSize))}
+	switch req.ReturnValues {
+	case ReturnAllOld:
+		res.Attributes = oldJSON
+	case ReturnAllNew:
+		res.Attributes = newJSON
+	case ReturnUpdatedOld:
+		res.Attributes = projectedJSON(old, paths)
+	case ReturnUpdatedNew:
+		res.Attributes = projectedJSON(next, paths)
+	}
+	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who)
+	if !changed {
+		return res, nil // unchanged: no commit, no record
+	}
+	if err := e.committer.commit([]change{ch}); err != nil {
+		return UpdateResult{}, err
+	}
+	return res, nil
+}
+
+// checkKeyPaths refuses an update of any part of a key attribute.
+func checkKeyPaths(def *catalog.Table, paths []expr.Path) error {
+	for _, p := range paths {
+		for _, k := range def.KeySchema {
+			if p[0].Name == k.Name {
+				return attr.Invalid("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", k.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkIndexKeys checks the secondary-index key attributes an item holds
+// against their definitions, as PutItem's caller does before the engine.
+func checkIndexKeys(def *catalog.Table, item attr.Item) error {
+	for _, list := range [][]catalog.Index{def.LSIs, def.GSIs} {
+		for _, ix := range list {
+			for _, k := range ix.KeySchema {
+				v, ok := item[k.Name]
+				if !ok {
+					continue
+				}
+				if err := attr.ValidateIndexKeyValue(ix.Name, k.Name, v, def.AttrType(k.Name)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// projectedJSON is item projected on paths, as canonical JSON; nil when
+// nothing is left.
+func projectedJSON(item attr.Item, paths []expr.Path) []byte {
+	if len(item) == 0 || len(paths) == 0 {
+		return nil
+	}
+	p := expr.ProjectPaths(item, paths)
+	if len(p) == 0 {
+		return nil
+	}
+	// Both images are canonical already (stored, or through encodeItem).
+	if invariants.Enabled {
+		if err := attr.ValidateItem(p); err != nil {
+			panic(fmt.Sprintf("engine: projection produced an invalid item: %v", err))
+		}
+	}
+	return attr.AppendItemJSON(nil, p)
+}
