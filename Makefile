@@ -15,7 +15,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 RACE_PKGS := ./engine/... ./cdc/... ./cmd/... ./test/...
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-race fuzz bench crash lint clean
+.PHONY: help build run test test-race fuzz bench crash difftest lint clean
 
 help: ## list the targets
 	@echo "Usage: make <target>"
@@ -49,6 +49,9 @@ bench: ## run every benchmark with allocation counts
 
 crash: ## run the kill -9 crash test for CRASH_CYCLES cycles (default 100)
 	CRASH_CYCLES=$(CRASH_CYCLES) $(GO) test -count=1 -run TestCrash -timeout 60m ./test/...
+
+difftest: ## replay test/difftest scenarios against Sluice and DynamoDB Local (needs java and npm)
+	DIFFTEST=1 $(GO) test -count=1 -v ./test/difftest/
 
 lint: ## go vet and staticcheck (installs staticcheck if missing)
 	$(GO) vet ./...
