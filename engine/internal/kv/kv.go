@@ -27,7 +27,9 @@ type Options struct {
 	// FS replaces the file system (tests inject faults or use memory). nil
 	// means the operating system's.
 	FS vfs.FS
-	// CacheBytes is the block cache size; 0 means 32 MiB.
+	// CacheBytes is the block cache size; 0 means 64 MiB (every write looks
+	// up the item it replaces: with less, the lookups read filter and index
+	// blocks from disk under a large write load).
 	CacheBytes int64
 	// MemTableBytes is the memtable size; 0 means 16 MiB (Pebble keeps up to
 	// two while one flushes).
@@ -47,7 +49,7 @@ func Open(opts Options) (*DB, error) {
 	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes == 0 {
-		cacheBytes = 32 << 20
+		cacheBytes = 64 << 20
 	}
 	memBytes := opts.MemTableBytes
 	if memBytes == 0 {
