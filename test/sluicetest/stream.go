@@ -56,39 +56,98 @@ func (s *Server) Records(t testing.TB, table string) []Record {
 	return recs
 }
 
-func (s *Server) records(table string) ([]Record, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// open connects to the server's NATS and finds the table's stream; stream is
+// nil when the table has none yet. close releases the connection.
+func (s *Server) open(ctx context.Context, table string) (stream jetstream.Stream, close func(), err error) {
 	nc, err := nats.Connect(s.NATSURL, nats.Timeout(5*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", s.NATSURL, err)
+		return nil, nil, fmt.Errorf("connecting to %s: %w", s.NATSURL, err)
 	}
-	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return nil, err
+		nc.Close()
+		return nil, nil, err
 	}
-	stream, err := findStream(ctx, js, table)
+	stream, err = findStream(ctx, js, table)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, nil
+		return nil, nc.Close, nil
 	}
 	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return stream, nc.Close, nil
+}
+
+// count returns how many records the table's stream holds.
+func (s *Server) count(table string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, closeConn, err := s.open(ctx, table)
+	if err != nil {
+		return 0, err
+	}
+	defer closeConn()
+	if stream == nil {
+		return 0, nil
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return int(info.State.Msgs), nil
+}
+
+// records reads the whole stream in order through an ordered consumer (a
+// message at a time would take minutes for the crash test's hundreds of
+// thousands of records).
+func (s *Server) records(table string) ([]Record, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stream, closeConn, err := s.open(ctx, table)
+	if err != nil {
 		return nil, err
+	}
+	defer closeConn()
+	if stream == nil {
+		return nil, nil
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Record
-	for seq := info.State.FirstSeq; seq != 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := stream.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
+	want := int(info.State.Msgs)
+	if want == 0 {
+		return nil, nil
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("creating a consumer on %s: %w", info.Config.Name, err)
+	}
+	out := make([]Record, 0, want)
+	for len(out) < want {
+		batch, err := cons.FetchNoWait(4096)
 		if err != nil {
-			return nil, fmt.Errorf("reading message %d of %s: %w", seq, info.Config.Name, err)
+			return nil, fmt.Errorf("reading %s: %w", info.Config.Name, err)
 		}
-		out = append(out, Record{StreamSeq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data})
+		n := 0
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Record{StreamSeq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+			n++
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", info.Config.Name, err)
+		}
+		if n == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("reading %s: %d of %d records: %w", info.Config.Name, len(out), want, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	return out, nil
 }
@@ -103,15 +162,19 @@ func (s *Server) WaitRecords(t testing.TB, table string, n int, timeout time.Dur
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		recs, err := s.records(table)
-		if err == nil && len(recs) >= n {
+		have, err := s.count(table)
+		if err == nil && have >= n {
+			recs, err := s.records(table)
+			if err != nil {
+				t.Fatalf("reading the change records of %s: %v", table, err)
+			}
 			return recs
 		}
 		if time.Now().After(deadline) {
 			if err != nil {
 				t.Fatalf("waiting for %d change records of %s: %v", n, table, err)
 			}
-			t.Fatalf("waiting for %d change records of %s: have %d after %s", n, table, len(recs), timeout)
+			t.Fatalf("waiting for %d change records of %s: have %d after %s", n, table, have, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
