@@ -24,31 +24,23 @@ import (
 //     with the index keys checked in between.
 
 type putItemIn struct {
-	TableName                           *string                 `json:"TableName"`
-	Item                                attr.Item               `json:"Item"`
-	ReturnValues                        *string                 `json:"ReturnValues"`
-	ReturnConsumedCapacity              *string                 `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string                 `json:"ReturnItemCollectionMetrics"`
-	ReturnValuesOnConditionCheckFailure *string                 `json:"ReturnValuesOnConditionCheckFailure"`
-	ConditionExpression                 *string                 `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string       `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           attr.Item               `json:"ExpressionAttributeValues"`
-	Expected                            map[string]legacyCondIn `json:"Expected"`
-	ConditionalOperator                 *string                 `json:"ConditionalOperator"`
+	TableName                           *string   `json:"TableName"`
+	Item                                attr.Item `json:"Item"`
+	ReturnValues                        *string   `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string   `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string   `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string   `json:"ReturnValuesOnConditionCheckFailure"`
+	writeConditionIn
 }
 
 type deleteItemIn struct {
-	TableName                           *string                 `json:"TableName"`
-	Key                                 attr.Item               `json:"Key"`
-	ReturnValues                        *string                 `json:"ReturnValues"`
-	ReturnConsumedCapacity              *string                 `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string                 `json:"ReturnItemCollectionMetrics"`
-	ReturnValuesOnConditionCheckFailure *string                 `json:"ReturnValuesOnConditionCheckFailure"`
-	ConditionExpression                 *string                 `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string       `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           attr.Item               `json:"ExpressionAttributeValues"`
-	Expected                            map[string]legacyCondIn `json:"Expected"`
-	ConditionalOperator                 *string                 `json:"ConditionalOperator"`
+	TableName                           *string   `json:"TableName"`
+	Key                                 attr.Item `json:"Key"`
+	ReturnValues                        *string   `json:"ReturnValues"`
+	ReturnConsumedCapacity              *string   `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string   `json:"ReturnItemCollectionMetrics"`
+	ReturnValuesOnConditionCheckFailure *string   `json:"ReturnValuesOnConditionCheckFailure"`
+	writeConditionIn
 }
 
 type getItemIn struct {
@@ -126,14 +118,7 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	if err := attr.ValidateItem(in.Item); err != nil {
 		return nil, err
 	}
-	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
-	x.addExpr("ConditionExpression", in.ConditionExpression)
-	x.addLegacy("Expected", in.Expected != nil)
-	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
-	if err := x.check(); err != nil {
-		return nil, err
-	}
-	cond, err := x.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator)
+	cond, err := conditionOf(in.writeConditionIn)
 	if err != nil {
 		return nil, err
 	}
@@ -167,13 +152,41 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return writeResponse(res, opts.capacity, collKey), nil
+}
+
+// writeResponse renders a PutItem or DeleteItem result: the old item when
+// asked for and present, the consumed capacity, the item collection metrics.
+func writeResponse(res engine.WriteResult, capacity string, collKey []byte) []byte {
 	var r response
 	if res.Old != nil {
 		r.raw("Attributes", res.Old)
 	}
-	r.capacity(opts.capacity, res.Capacity)
+	r.capacity(capacity, res.Capacity)
 	r.raw("ItemCollectionMetrics", collKey)
-	return r.bytes(), nil
+	return r.bytes()
+}
+
+// writeConditionIn are the condition members of PutItem and DeleteItem.
+type writeConditionIn struct {
+	ConditionExpression       *string                 `json:"ConditionExpression"`
+	ExpressionAttributeNames  map[string]string       `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues attr.Item               `json:"ExpressionAttributeValues"`
+	Expected                  map[string]legacyCondIn `json:"Expected"`
+	ConditionalOperator       *string                 `json:"ConditionalOperator"`
+}
+
+// conditionOf checks and compiles the condition of a PutItem or DeleteItem:
+// the ConditionExpression, or the legacy Expected with ConditionalOperator.
+func conditionOf(in writeConditionIn) (engine.Condition, error) {
+	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
+	x.addExpr("ConditionExpression", in.ConditionExpression)
+	x.addLegacy("Expected", in.Expected != nil)
+	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
+	if err := x.check(); err != nil {
+		return nil, err
+	}
+	return x.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator)
 }
 
 // deleteItem answers DeleteItem.
@@ -197,14 +210,7 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err := attr.ValidateItem(in.Key); err != nil {
 		return nil, err
 	}
-	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
-	x.addExpr("ConditionExpression", in.ConditionExpression)
-	x.addLegacy("Expected", in.Expected != nil)
-	x.addLegacy("ConditionalOperator", in.ConditionalOperator != nil)
-	if err := x.check(); err != nil {
-		return nil, err
-	}
-	cond, err := x.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator)
+	cond, err := conditionOf(in.writeConditionIn)
 	if err != nil {
 		return nil, err
 	}
@@ -229,13 +235,7 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r response
-	if res.Old != nil {
-		r.raw("Attributes", res.Old)
-	}
-	r.capacity(opts.capacity, res.Capacity)
-	r.raw("ItemCollectionMetrics", collKey)
-	return r.bytes(), nil
+	return writeResponse(res, opts.capacity, collKey), nil
 }
 
 // getItem answers GetItem. The item is written as the engine's canonical
