@@ -11,7 +11,9 @@
 //     Nats-Expected-Last-Sequence (the stream sequence the previous record
 //     got) and Nats-Msg-Id ("<table id>-<shard>-<seq>"). If one publish fails,
 //     every later one in flight fails its expectation too, so the stream
-//     never holds record n+1 without record n.
+//     never holds record n+1 without record n; for the same reason only the
+//     last record of a batch asks for an acknowledgement, which vouches for
+//     the batch.
 //   - After any failure, and at start, the relay re-reads the stream's last
 //     sequence and each shard's last record (its ce-sequence header) and
 //     resumes from the next sequence number, reading the change log in Pebble

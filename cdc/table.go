@@ -296,57 +296,55 @@ func (tr *tableRelay) next() ([]engine.Change, error) {
 	return out, nil
 }
 
-// publish sends batch pipelined, each record expecting the stream sequence
-// of the one before, and waits for every acknowledgement.
+// publish sends batch pipelined. Each record expects the stream sequence of
+// the one before (Nats-Expected-Last-Sequence), so JetStream stores record
+// i only if it stored every record before it; therefore only the last record
+// asks for an acknowledgement, and its stream sequence proves the whole
+// batch. On any failure the caller resynchronizes from the stream, which
+// tells how far the batch got.
 func (tr *tableRelay) publish(ctx context.Context, batch []engine.Change) error {
 	js := tr.r.opts.JS
-	futures := make([]jetstream.PubAckFuture, 0, len(batch))
-	var sendErr error
+	nc := js.Conn()
+	last := len(batch) - 1
+	var f jetstream.PubAckFuture
 	for i, c := range batch {
 		m, err := message(c)
 		if err != nil {
-			sendErr = err
-			break
+			return err
 		}
-		f, err := js.PublishMsgAsync(m,
-			jetstream.WithMsgID(MsgID(c.TableID, c.Shard, c.Seq)),
-			jetstream.WithExpectLastSequence(tr.lastStreamSeq+uint64(i)))
-		if err != nil {
-			sendErr = fmt.Errorf("publishing: %w", err)
-			break
+		m.Header[jetstream.MsgIDHeader] = []string{MsgID(c.TableID, c.Shard, c.Seq)}
+		m.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(tr.lastStreamSeq+uint64(i), 10)}
+		if i < last {
+			if err := nc.PublishMsg(m); err != nil {
+				return fmt.Errorf("publishing: %w", err)
+			}
+			continue
 		}
-		futures = append(futures, f)
+		if f, err = js.PublishMsgAsync(m); err != nil {
+			return fmt.Errorf("publishing: %w", err)
+		}
 	}
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
-	acked := 0
-	var ackErr error
-wait:
-	for i, f := range futures {
-		select {
-		case ack := <-f.Ok():
-			if ack.Duplicate || ack.Sequence != tr.lastStreamSeq+uint64(i)+1 {
-				ackErr = fmt.Errorf("unexpected ack for %s: stream seq %d (dup %v), want %d",
-					f.Msg().Header.Get(jetstream.MsgIDHeader), ack.Sequence, ack.Duplicate, tr.lastStreamSeq+uint64(i)+1)
-				break wait
-			}
-			acked++
-		case err := <-f.Err():
-			ackErr = err
-			break wait
-		case <-ctx.Done():
-			ackErr = ctx.Err()
-			break wait
-		case <-timeout.C:
-			ackErr = errors.New("timed out waiting for acknowledgements")
-			break wait
+	want := tr.lastStreamSeq + uint64(len(batch))
+	select {
+	case ack := <-f.Ok():
+		if ack.Duplicate || ack.Sequence != want {
+			return fmt.Errorf("unexpected ack for %s: stream seq %d (dup %v), want %d",
+				f.Msg().Header.Get(jetstream.MsgIDHeader), ack.Sequence, ack.Duplicate, want)
 		}
+	case err := <-f.Err():
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout.C:
+		return errors.New("timed out waiting for the acknowledgement")
 	}
-	tr.lastStreamSeq += uint64(acked)
+	tr.lastStreamSeq = want
 	tr.mu.Lock()
-	for _, c := range batch[:acked] {
+	for _, c := range batch {
 		tr.mu.published[c.Shard] = c.Seq
 	}
 	tr.mu.Unlock()
-	return errors.Join(sendErr, ackErr)
+	return nil
 }
