@@ -195,9 +195,11 @@ type batchPut struct {
 // attr.MsgKeySchemaMismatch), the item size, and MsgDuplicateKeys for a
 // second request on the same item.
 func (e *Engine) BatchWrite(req BatchWriteRequest) (BatchWriteResult, error) {
-	if e.closed.Load() {
-		return BatchWriteResult{}, ErrClosed
+	leave, err := e.enter()
+	if err != nil {
+		return BatchWriteResult{}, err
 	}
+	defer leave()
 	switch {
 	case len(req.Ops) == 0:
 		return BatchWriteResult{}, attr.Invalid(MsgWriteItemsNeeded)
@@ -310,9 +312,11 @@ func putKeyShape(def *catalog.Table, item attr.Item) error {
 // ResourceNotFoundException if any table is missing; then, key by key,
 // GetItem's key checks and MsgDuplicateKeys.
 func (e *Engine) BatchGet(req BatchGetRequest) (BatchGetResult, error) {
-	if e.closed.Load() {
-		return BatchGetResult{}, ErrClosed
+	leave, err := e.enter()
+	if err != nil {
+		return BatchGetResult{}, err
 	}
+	defer leave()
 	n := 0
 	for _, bt := range req.Tables {
 		n += len(bt.Keys)

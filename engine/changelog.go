@@ -95,6 +95,11 @@ func (c *ChangeLog) Positions() []Position {
 // on, in order. It returns fewer (possibly none) at the end of the log; the
 // first returned record may be later than from if older ones were trimmed.
 func (c *ChangeLog) Read(table uint32, sh shards.ID, from shards.Seq, max int) ([]Change, error) {
+	leave, err := c.e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	p := keycodec.WALPrefix(table, sh)
 	it, err := c.e.db.NewIter(keycodec.WALKey(table, sh, from), keycodec.PrefixEnd(p))
 	if err != nil {
@@ -132,6 +137,11 @@ func (c *ChangeLog) First(table uint32, sh shards.ID) (shards.Seq, error) {
 // past retention. A deleted table's shard is forgotten once trimmed to its end.
 func (c *ChangeLog) Trim(table uint32, sh shards.ID, through shards.Seq) error {
 	e := c.e
+	leave, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
 	b := e.db.NewBatch()
 	defer b.Close()
 	b.DeleteRange(keycodec.WALKey(table, sh, 0), keycodec.WALKey(table, sh, through+1))

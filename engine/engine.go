@@ -48,6 +48,9 @@ type Engine struct {
 	seed    maphash.Seed
 	locks   [4096]sync.Mutex
 	closed  atomic.Bool
+	// live is read-locked by every operation for its whole duration and
+	// locked by Close, so the store is never used after it is closed.
+	live sync.RWMutex
 
 	committer *committer
 
@@ -137,8 +140,22 @@ func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	e.live.Lock() // waits for the operations in flight
+	defer e.live.Unlock()
 	e.committer.stop()
 	return e.db.Close()
+}
+
+// enter admits an operation: Close waits until the returned leave is called.
+// Once Close began, enter fails with ErrClosed. Operations never call enter
+// twice (a nested read lock could deadlock behind a waiting Close).
+func (e *Engine) enter() (leave func(), err error) {
+	e.live.RLock()
+	if e.closed.Load() {
+		e.live.RUnlock()
+		return nil, ErrClosed
+	}
+	return e.live.RUnlock, nil
 }
 
 // Region and AccountID, for ARNs.

@@ -192,19 +192,22 @@ func canonicalize(v *attr.Value) {
 // beginWrite resolves the table for a write and read-locks it against
 // DeleteTable; the caller must call the returned release.
 func (e *Engine) beginWrite(name string) (*table, *catalog.Table, func(), error) {
-	if e.closed.Load() {
-		return nil, nil, nil, ErrClosed
+	leave, err := e.enter()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	t, ok := e.lookup(name)
 	if !ok {
+		leave()
 		return nil, nil, nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
 	}
 	t.ddl.RLock()
 	if t.dropped {
 		t.ddl.RUnlock()
+		leave()
 		return nil, nil, nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
 	}
-	return t, t.def.Load(), t.ddl.RUnlock, nil
+	return t, t.def.Load(), func() { t.ddl.RUnlock(); leave() }, nil
 }
 
 // readCurrent returns the stored item at key: its size and canonical JSON
@@ -334,9 +337,11 @@ func (e *Engine) DeleteItem(req DeleteRequest) (WriteResult, error) {
 // GetItem reads one item. Reads always see every acknowledged write, so
 // ConsistentRead changes only the capacity charged.
 func (e *Engine) GetItem(req GetRequest) (GetResult, error) {
-	if e.closed.Load() {
-		return GetResult{}, ErrClosed
+	leave, err := e.enter()
+	if err != nil {
+		return GetResult{}, err
 	}
+	defer leave()
 	t, ok := e.lookup(req.Table)
 	if !ok {
 		return GetResult{}, attr.Errorf(ErrTableNotFound, "Requested resource not found")

@@ -86,16 +86,19 @@ const (
 	msgStartKeyPredicate = "The provided starting key does not match the range key predicate"
 )
 
-// readTable resolves a table for a read.
-func (e *Engine) readTable(name string) (*catalog.Table, error) {
-	if e.closed.Load() {
-		return nil, ErrClosed
+// readTable admits a read (see enter) and resolves its table; the caller
+// calls leave when done.
+func (e *Engine) readTable(name string) (def *catalog.Table, leave func(), err error) {
+	leave, err = e.enter()
+	if err != nil {
+		return nil, nil, err
 	}
 	t, ok := e.lookup(name)
 	if !ok {
-		return nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
+		leave()
+		return nil, nil, attr.Errorf(ErrTableNotFound, "Requested resource not found")
 	}
-	return t.def.Load(), nil
+	return t.def.Load(), leave, nil
 }
 
 // startKey checks an ExclusiveStartKey against the table's key schema and
@@ -126,10 +129,11 @@ func after(k []byte) []byte {
 // Query reads one page of a partition, in sort-key order (reversed unless
 // Forward), narrowed to the sort-key condition.
 func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
-	def, err := e.readTable(req.Table)
+	def, leave, err := e.readTable(req.Table)
 	if err != nil {
 		return ReadResult{}, err
 	}
+	defer leave()
 	hName, hType := def.HashKey()
 	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
 		return ReadResult{}, err

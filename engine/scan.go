@@ -34,10 +34,11 @@ type ScanRequest struct {
 // that exists throughout, and segments are disjoint hash ranges whose union
 // is the table.
 func (e *Engine) Scan(req ScanRequest) (ReadResult, error) {
-	def, err := e.readTable(req.Table)
+	def, leave, err := e.readTable(req.Table)
 	if err != nil {
 		return ReadResult{}, err
 	}
+	defer leave()
 	start, end := uint64(0), uint64(1)<<32
 	if req.TotalSegments > 0 {
 		n := uint64(req.TotalSegments)

@@ -100,9 +100,11 @@ func notFound(name string) error {
 // DynamoDB's rules. The engine assigns the id, TableId, creation time, status
 // and shard count.
 func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
-	if e.closed.Load() {
-		return TableInfo{}, ErrClosed
+	leave, err := e.enter()
+	if err != nil {
+		return TableInfo{}, err
 	}
+	defer leave()
 	if e.catalog.Len() >= e.opts.MaxTables {
 		return TableInfo{}, attr.Errorf(ErrLimitExceeded,
 			"Subscriber limit exceeded: Only %d tables can be created", e.opts.MaxTables)
@@ -157,6 +159,11 @@ func (e *Engine) ListTables() []string {
 
 // UpdateTable applies fn to a copy of the table's definition and stores it.
 func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (TableInfo, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return TableInfo{}, err
+	}
+	defer leave()
 	t, ok := e.lookup(name)
 	if !ok {
 		return TableInfo{}, notFound(name)
@@ -175,6 +182,11 @@ func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (Ta
 // DeleteTable drops a table and its items in one batch. Its change log stays
 // until the relay has published and trimmed it.
 func (e *Engine) DeleteTable(name string) (TableInfo, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return TableInfo{}, err
+	}
+	defer leave()
 	t, ok := e.lookup(name)
 	if !ok {
 		return TableInfo{}, notFound(name)
