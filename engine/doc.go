@@ -32,7 +32,9 @@
 // counter only after the batch committed). Bad input is rejected before
 // step 3 and changes nothing.
 //
-// Lock order: table ddl read locks (ascending table id), then item stripes
+// Lock order: the admission gate Engine.live (read-locked by every operation
+// for its whole duration, write-locked by Close, so the store is never used
+// once closed), then table ddl read locks (ascending table id), then item stripes
 // (ascending stripe index, each once), then Engine.mu, then the committer's
 // queue lock. Nothing is locked while waiting for a commit except table
 // read locks and item stripes.
