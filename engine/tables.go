@@ -147,6 +147,16 @@ func (e *Engine) DescribeTable(name string) (TableInfo, error) {
 	return e.info(t), nil
 }
 
+// TableDef returns a live table's definition, without the counters that
+// DescribeTable adds (the request path needs only the schema).
+func (e *Engine) TableDef(name string) (*catalog.Table, bool) {
+	t, ok := e.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	return t.def.Load(), true
+}
+
 // ListTables returns the table names in order.
 func (e *Engine) ListTables() []string {
 	ts := e.catalog.List()

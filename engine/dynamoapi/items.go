@@ -294,11 +294,8 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 // lookup returns a table's definition, or nil if there is no such table
 // (the engine then reports it, with the data-plane message).
 func (a *api) lookup(name string) *catalog.Table {
-	info, err := a.e.DescribeTable(name)
-	if err != nil {
-		return nil
-	}
-	return info.Table
+	def, _ := a.e.TableDef(name)
+	return def
 }
 
 // indexKeyError checks the item's secondary-index key attributes against
