@@ -25,9 +25,15 @@ type change struct {
 // atomically (one for a single-item write, several for a transaction).
 type commitReq struct {
 	changes []change
-	done    chan error    // buffered(1): the batch holding the request committed (or failed)
-	lead    chan struct{} // buffered(1): the request is now the leader and commits the queue
+	// sets are store writes without a record that commit with the changes
+	// (a transaction's idempotency token).
+	sets []rawSet
+	done chan error    // buffered(1): the batch holding the request committed (or failed)
+	lead chan struct{} // buffered(1): the request is now the leader and commits the queue
 }
+
+// rawSet is one store write riding along with a commit request.
+type rawSet struct{ key, value []byte }
 
 var reqPool = sync.Pool{New: func() any {
 	return &commitReq{done: make(chan error, 1), lead: make(chan struct{}, 1)}
@@ -60,10 +66,16 @@ func newCommitter(e *Engine) *committer {
 
 // commit queues the changes and returns once they are durable (or failed).
 func (c *committer) commit(changes []change) error {
+	return c.commitWith(changes, nil)
+}
+
+// commitWith is commit with store writes that have no change record; the
+// changes and the sets commit atomically.
+func (c *committer) commitWith(changes []change, sets []rawSet) error {
 	r := reqPool.Get().(*commitReq)
-	r.changes = changes
+	r.changes, r.sets = changes, sets
 	defer func() {
-		r.changes = nil
+		r.changes, r.sets = nil, nil
 		reqPool.Put(r)
 	}()
 	c.mu.Lock()
@@ -162,6 +174,9 @@ func (c *committer) commitBatch(q []*commitReq) {
 			changes = append(changes, Change{
 				TableID: ch.shard.table, Shard: ch.shard.shard, Seq: p.seq, Time: now, Data: data,
 			})
+		}
+		for _, s := range r.sets {
+			b.Set(s.key, s.value)
 		}
 	}
 	for st, p := range touched {

@@ -53,6 +53,9 @@ type Engine struct {
 	live sync.RWMutex
 
 	committer *committer
+	// lastTokenSweep is when expired transaction tokens were last swept
+	// (Unix nanoseconds).
+	lastTokenSweep atomic.Int64
 
 	tablesMu  sync.Mutex // serializes setTable
 	tablesPtr atomic.Pointer[map[string]*table]

@@ -114,38 +114,14 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 		}
 	}
 
-	var next attr.Item
-	if req.Update != nil {
-		if next, err = req.Update.Apply(old); err != nil {
-			return UpdateResult{}, err
-		}
-		if oldJSON == nil && len(next) == 0 {
-			// Only removals on an absent item: DynamoDB creates nothing
-			// (while an update with no actions at all creates the key).
-			return UpdateResult{Capacity: writeCapacity(def.Name, 0)}, nil
-		}
-	} else {
-		next = old.Clone()
+	next, size, newJSON, err := nextImage(def, kp, req.Update, old, oldJSON != nil)
+	if err != nil {
+		return UpdateResult{}, err
 	}
 	if next == nil {
-		next = attr.Item{}
+		// Only removals on an absent item: DynamoDB creates nothing.
+		return UpdateResult{Capacity: writeCapacity(def.Name, 0)}, nil
 	}
-	// The key is never an update target (checkKeyPaths), so the key
-	// attributes are those of the request.
-	for name, v := range keyItem(def, kp) {
-		next[name] = v
-	}
-	if err := attr.ValidateItem(next); err != nil {
-		return UpdateResult{}, err
-	}
-	if err := checkIndexKeys(def, next); err != nil {
-		return UpdateResult{}, err
-	}
-	size, newJSON, err := encodeItem(next)
-	if err != nil {
-		return UpdateResult{}, attr.Invalid("Item size to update has exceeded the maximum allowed size")
-	}
-
 	res := UpdateResult{Capacity: writeCapacity(def.Name, max(size, oldSize))}
 	switch req.ReturnValues {
 	case ReturnAllOld:
@@ -166,6 +142,49 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 	}
 	return res, nil
 }
+
+// nextImage computes the item an update leaves at kp: upd applied to old
+// (nil when absent, exists false), or old itself when upd is nil, with the
+// key attributes of kp, validated and encoded. A nil next with a nil error
+// means the update only removes from an absent item and DynamoDB creates
+// nothing (while an update with no actions at all creates the bare key).
+// Errors are client errors: the update's own, the item's validation, the
+// secondary-index key types and the item size.
+func nextImage(def *catalog.Table, kp keyParts, upd Updater, old attr.Item, exists bool) (next attr.Item, size int, newJSON []byte, err error) {
+	if upd != nil {
+		if next, err = upd.Apply(old); err != nil {
+			return nil, 0, nil, err
+		}
+		if !exists && len(next) == 0 {
+			return nil, 0, nil, nil
+		}
+	} else {
+		next = old.Clone()
+	}
+	if next == nil {
+		next = attr.Item{}
+	}
+	// The key is never an update target (checkKeyPaths), so the key
+	// attributes are those of the request.
+	for name, v := range keyItem(def, kp) {
+		next[name] = v
+	}
+	if err := attr.ValidateItem(next); err != nil {
+		return nil, 0, nil, err
+	}
+	if err := checkIndexKeys(def, next); err != nil {
+		return nil, 0, nil, err
+	}
+	size, newJSON, err = encodeItem(next)
+	if err != nil {
+		return nil, 0, nil, attr.Invalid(MsgUpdateTooLarge)
+	}
+	return next, size, newJSON, nil
+}
+
+// MsgUpdateTooLarge is DynamoDB's answer to an update whose result exceeds
+// attr.MaxItemSize.
+const MsgUpdateTooLarge = "Item size to update has exceeded the maximum allowed size"
 
 // checkKeyPaths refuses an update of any part of a key attribute.
 func checkKeyPaths(def *catalog.Table, paths []expr.Path) error {

@@ -56,6 +56,8 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 		"UpdateItem":         a.updateItem,
 		"BatchWriteItem":     a.batchWriteItem,
 		"BatchGetItem":       a.batchGetItem,
+		"TransactWriteItems": a.transactWriteItems,
+		"TransactGetItems":   a.transactGetItems,
 		"Query":              a.query,
 		"Scan":               a.scan,
 	} {

@@ -79,4 +79,13 @@
 //	+-----+------------------+
 //	| 'c' | table name bytes |
 //	+-----+------------------+
+//
+// Idempotency tokens of TransactWriteItems (ClientRequestToken): the record
+// of a token, and the expiry index that finds expired records in time order.
+// The token's record holds its expiry (Unix nanoseconds, u64) and the
+// SHA-256 digest of the request it answered.
+//
+//	+-----+-------------+           +-----+-------------+-------------+
+//	| 't' | token bytes |           | 'x' | expires u64 | token bytes |
+//	+-----+-------------+           +-----+-------------+-------------+
 package keycodec

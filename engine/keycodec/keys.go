@@ -14,6 +14,8 @@ const (
 	prefixItem    = 'i'
 	prefixMeta    = 'm'
 	prefixWAL     = 'w'
+	prefixToken   = 't'
+	prefixExpiry  = 'x'
 )
 
 // Kinds of table metadata records (the byte after the table id in a meta
@@ -141,3 +143,28 @@ func CatalogKey(name string) []byte {
 
 // CatalogPrefix is the prefix of every catalog key.
 func CatalogPrefix() []byte { return []byte{prefixCatalog} }
+
+// TokenKey is the key of a TransactWriteItems client request token's record.
+func TokenKey(token string) []byte {
+	return append([]byte{prefixToken}, token...)
+}
+
+// TokenExpiryKey is the key of a token's entry in the expiry index: tokens
+// ordered by the time (Unix nanoseconds) their record expires.
+func TokenExpiryKey(expires int64, token string) []byte {
+	k := make([]byte, 0, 9+len(token))
+	k = append(k, prefixExpiry)
+	k = binary.BigEndian.AppendUint64(k, uint64(expires))
+	return append(k, token...)
+}
+
+// TokenExpiryPrefix is the prefix of every expiry-index key.
+func TokenExpiryPrefix() []byte { return []byte{prefixExpiry} }
+
+// DecodeTokenExpiryKey splits an expiry-index key.
+func DecodeTokenExpiryKey(k []byte) (expires int64, token string, err error) {
+	if len(k) < 9 || k[0] != prefixExpiry {
+		return 0, "", fmt.Errorf("keycodec: %q is not a token expiry key", k)
+	}
+	return int64(binary.BigEndian.Uint64(k[1:9])), string(k[9:]), nil
+}

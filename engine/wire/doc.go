@@ -52,6 +52,8 @@
 //	engine.ErrTableNotFound       com.amazonaws.dynamodb.v20120810#ResourceNotFoundException      400    message
 //	engine.ErrResourceInUse       com.amazonaws.dynamodb.v20120810#ResourceInUseException         400    message
 //	engine.ErrConditionFailed     com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException 400   message (+ Item)
+//	engine.ErrTransactionCanceled com.amazonaws.dynamodb.v20120810#TransactionCanceledException   400    Message (+ CancellationReasons)
+//	engine.ErrIdempotentMismatch  com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException 400 Message
 //	engine.ErrLimitExceeded       com.amazonaws.dynamodb.v20120810#LimitExceededException         400    message
 //	engine.ErrClosed              com.amazonaws.dynamodb.v20120810#InternalServerError            500    message
 //	ErrThroughputExceeded         com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException 400 message
@@ -65,7 +67,9 @@
 // engine error made with attr.Errorf(engine.ErrTableNotFound, ...)), else the
 // row's default; a 500 always sends the default. When the error is an
 // *engine.ConditionFailedError with an item, the body also carries "Item" in
-// DynamoDB JSON, as for ReturnValuesOnConditionCheckFailure=ALL_OLD. To add an
+// DynamoDB JSON, as for ReturnValuesOnConditionCheckFailure=ALL_OLD; an
+// *engine.TransactionCanceledError gives the message (the reason codes) and
+// adds "CancellationReasons", one {Code, Message, Item} per action. To add an
 // exception, declare its sentinel in the package that detects the condition
 // and add a row; nothing else compares error strings or knows a __type.
 //

@@ -82,6 +82,12 @@ var exceptions = [...]exception{
 		msgKey: "message", msg: "Resource in use"},
 	{match: engine.ErrConditionFailed, typ: nsDynamoDB + "ConditionalCheckFailedException", status: http.StatusBadRequest,
 		msgKey: "message", msg: "The conditional request failed"},
+	// The message lists the reason codes (TransactionCanceledError.Error);
+	// the body adds CancellationReasons.
+	{match: engine.ErrTransactionCanceled, typ: nsDynamoDB + "TransactionCanceledException", status: http.StatusBadRequest,
+		msgKey: "Message", msg: "Transaction cancelled"},
+	{match: engine.ErrIdempotentMismatch, typ: nsDynamoDB + "IdempotentParameterMismatchException", status: http.StatusBadRequest,
+		msgKey: "Message", msg: engine.MsgIdempotentMismatch},
 	{match: engine.ErrLimitExceeded, typ: nsDynamoDB + "LimitExceededException", status: http.StatusBadRequest,
 		msgKey: "message", msg: "Limit exceeded"},
 	// The engine is shutting down: nothing changed, and a 500 makes SDKs retry.
@@ -129,12 +135,19 @@ func lookup(err error) (*exception, bool) {
 // appendErrorJSON appends the JSON body for err, answered as row x. An
 // *attr.Error in the chain supplies the message, except on a 500, whose
 // message is always the row's. A *engine.ConditionFailedError with an item
-// adds "Item" in DynamoDB JSON (ReturnValuesOnConditionCheckFailure=ALL_OLD).
+// adds "Item" in DynamoDB JSON (ReturnValuesOnConditionCheckFailure=ALL_OLD);
+// a *engine.TransactionCanceledError supplies the message and adds
+// "CancellationReasons".
 func appendErrorJSON(dst []byte, x *exception, err error) []byte {
 	msg := x.msg
 	var ae *attr.Error
-	if x.status < 500 && errors.As(err, &ae) && ae.Msg != "" {
+	var tc *engine.TransactionCanceledError
+	switch {
+	case x.status >= 500:
+	case errors.As(err, &ae) && ae.Msg != "":
 		msg = ae.Msg
+	case errors.As(err, &tc):
+		msg = tc.Error()
 	}
 	dst = append(dst, `{"__type":`...)
 	dst = attr.AppendString(dst, x.typ)
@@ -149,5 +162,31 @@ func appendErrorJSON(dst []byte, x *exception, err error) []byte {
 		dst = append(dst, `,"Item":`...)
 		dst = attr.AppendItemJSON(dst, cf.Item)
 	}
+	if tc != nil {
+		dst = appendReasons(dst, tc.Reasons)
+	}
 	return append(dst, '}')
+}
+
+// appendReasons appends a TransactionCanceledException's CancellationReasons
+// member: Code always, Message and Item when present.
+func appendReasons(dst []byte, reasons []engine.CancellationReason) []byte {
+	dst = append(dst, `,"CancellationReasons":[`...)
+	for i, r := range reasons {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"Code":`...)
+		dst = attr.AppendString(dst, r.Code)
+		if r.Message != "" {
+			dst = append(dst, `,"Message":`...)
+			dst = attr.AppendString(dst, r.Message)
+		}
+		if r.Item != nil {
+			dst = append(dst, `,"Item":`...)
+			dst = attr.AppendItemJSON(dst, r.Item)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
