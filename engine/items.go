@@ -211,15 +211,20 @@ func (e *Engine) beginWrite(name string) (*table, *catalog.Table, func(), error)
 }
 
 // readCurrent returns the stored item at key: its size and canonical JSON
-// (nil if absent).
+// (nil if absent). Writes read the item they replace, and most inserts find
+// none, so it probes with every level's bloom filter (kv.DB.Probe).
 func (e *Engine) readCurrent(key []byte) (int, []byte, error) {
-	return readStored(e.db, key)
+	return found(e.db.Probe(key))
 }
 
 // readStored returns the stored item at key as r sees it (the live store or
 // a snapshot): its size and canonical JSON (nil if absent).
 func readStored(r kv.Reader, key []byte) (int, []byte, error) {
-	v, err := r.Get(key)
+	return found(r.Get(key))
+}
+
+// found decodes the outcome of reading a stored item.
+func found(v []byte, err error) (int, []byte, error) {
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, nil, nil
 	}

@@ -8,6 +8,7 @@
 package kv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -81,6 +82,29 @@ func (d *DB) Close() error { return d.p.Close() }
 
 // Get returns a copy of the value at key, or ErrNotFound.
 func (d *DB) Get(key []byte) ([]byte, error) { return get(d.p, key) }
+
+// Probe is Get for a key that is often absent, as on the write path where
+// most inserts look up a key that does not exist yet. Pebble's Get skips the
+// bloom filters of the last level (L6), where most data lives, so every miss
+// there reads and decodes a data block; Probe seeks an iterator that uses
+// every level's filter. A miss costs about a third of Get's, a hit about a
+// third more (BenchmarkProbe).
+func (d *DB) Probe(key []byte) ([]byte, error) {
+	it, err := d.p.NewIter(&pebble.IterOptions{UseL6Filters: true})
+	if err != nil {
+		return nil, err
+	}
+	if !it.SeekPrefixGE(key) || !bytes.Equal(it.Key(), key) {
+		return nil, errors.Join(ErrNotFound, it.Close())
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		it.Close()
+		return nil, err
+	}
+	out := append([]byte(nil), v...)
+	return out, it.Close()
+}
 
 func get(r interface {
 	Get([]byte) ([]byte, io.Closer, error)
