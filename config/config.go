@@ -46,6 +46,9 @@ type Config struct {
 	ShardBits int `yaml:"shard-bits"`
 	// Retention of the change stream (JetStream MaxAge and WAL trimming).
 	Retention time.Duration `yaml:"retention"`
+	// StreamShardRollover is how long a DynamoDB Streams shard stays open
+	// before the next change closes it and opens its child.
+	StreamShardRollover time.Duration `yaml:"stream-shard-rollover"`
 }
 
 // Default returns the defaults: a single machine, fsync durability.
@@ -61,6 +64,8 @@ func Default() Config {
 		LogFormat:  "text",
 		ShardBits:  2,
 		Retention:  24 * time.Hour,
+
+		StreamShardRollover: 4 * time.Hour,
 	}
 }
 
@@ -161,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention < time.Minute {
 		errs = append(errs, fmt.Errorf("retention: %s is under a minute", c.Retention))
+	}
+	if c.StreamShardRollover < time.Second {
+		errs = append(errs, fmt.Errorf("stream-shard-rollover: %s is under a second", c.StreamShardRollover))
 	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("account-id: %q is not 12 digits", c.AccountID))

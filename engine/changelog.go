@@ -100,8 +100,13 @@ func (c *ChangeLog) Read(table uint32, sh shards.ID, from shards.Seq, max int) (
 		return nil, err
 	}
 	defer leave()
+	return c.e.readLog(table, sh, from, max)
+}
+
+// readLog is Read for callers that entered the engine.
+func (e *Engine) readLog(table uint32, sh shards.ID, from shards.Seq, max int) ([]Change, error) {
 	p := keycodec.WALPrefix(table, sh)
-	it, err := c.e.db.NewIter(keycodec.WALKey(table, sh, from), keycodec.PrefixEnd(p))
+	it, err := e.db.NewIter(keycodec.WALKey(table, sh, from), keycodec.PrefixEnd(p))
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,7 @@ func (c *committer) stop() {
 type pending struct {
 	seq         shards.Seq
 	count, size int64
+	rolled      *StreamShard // the shard's new open stream shard, if it rolled over
 }
 
 // commitBatch writes every request in q as one batch.
@@ -156,6 +157,12 @@ func (c *committer) commitBatch(q []*commitReq) {
 					seq:   shards.Seq(ch.shard.lastSeq.Load()),
 					count: ch.shard.count.Load(),
 					size:  ch.shard.size.Load(),
+				}
+				if open := ch.shard.open.Load(); open != nil && now.Sub(open.Created) >= e.opts.StreamShardPeriod {
+					closed, child := rollover(open, p.seq, now)
+					putLineage(b, ch.shard.table, closed)
+					putLineage(b, ch.shard.table, child)
+					p.rolled = child
 				}
 				touched[ch.shard] = p
 			}
@@ -194,6 +201,9 @@ func (c *committer) commitBatch(q []*commitReq) {
 			st.lastSeq.Store(uint64(p.seq))
 			st.count.Store(p.count)
 			st.size.Store(p.size)
+			if p.rolled != nil {
+				st.open.Store(p.rolled)
+			}
 		}
 		e.publish(changes)
 	}

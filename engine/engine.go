@@ -37,6 +37,13 @@ type Options struct {
 	Logger    *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StreamShardPeriod is how long a stream shard stays open before the
+	// next change rolls it over; 0 means DefaultStreamShardPeriod.
+	StreamShardPeriod time.Duration
+	// Retention is how long change records are kept (the relay trims the
+	// change log past it) and so how long a deleted table's streams are
+	// listed; 0 means 24 hours.
+	Retention time.Duration
 }
 
 // Engine is an open database.
@@ -84,6 +91,11 @@ type shardState struct {
 	lastSeq atomic.Uint64
 	count   atomic.Int64
 	size    atomic.Int64
+	// open is the shard's open stream shard while the table's stream is
+	// enabled (nil otherwise). The committer rolls it over; UpdateTable
+	// and DeleteTable, which hold the table's ddl lock, install and clear
+	// it.
+	open atomic.Pointer[StreamShard]
 }
 
 // Open opens the engine in opts.Dir, recovering the catalog and every shard's
@@ -110,6 +122,12 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.StreamShardPeriod == 0 {
+		opts.StreamShardPeriod = DefaultStreamShardPeriod
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 24 * time.Hour
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -132,6 +150,10 @@ func Open(opts Options) (*Engine, error) {
 	}
 	for _, def := range cat.List() {
 		e.setTable(def.Name, e.newTable(def))
+	}
+	if err := e.loadLineage(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	e.committer = newCommitter(e)
 	return e, nil

@@ -116,6 +116,7 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 	def.ShardBits = uint8(bits.TrailingZeros(uint(e.opts.Shards)))
 	if def.Stream.Enabled {
 		def.Stream.Label = streamLabel(def.Created)
+		def.Stream.History = []catalog.StreamEpoch{{Label: def.Stream.Label, ViewType: def.Stream.ViewType, Created: def.Created}}
 	}
 	for i := range def.GSIs {
 		def.GSIs[i].Status = catalog.StatusActive
@@ -128,6 +129,20 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 		return TableInfo{}, err
 	}
 	t := e.newTable(created)
+	if created.Stream.Enabled {
+		// A crash before this batch commits leaves an enabled stream
+		// without stream shards, which Open repairs (loadLineage).
+		b := e.db.NewBatch()
+		opened := openStreamShards(b, t, created, created.Stream.Label, created.Created)
+		err := b.Commit(!e.opts.Relaxed)
+		b.Close()
+		if err != nil {
+			return TableInfo{}, fmt.Errorf("opening the stream of table %q: %w", created.Name, err)
+		}
+		for i, s := range opened {
+			t.shards[i].open.Store(s)
+		}
+	}
 	e.setTable(created.Name, t)
 	e.log.Info("table created", "table", created.Name, "id", created.ID, "shards", len(t.shards))
 	return e.info(t), nil
@@ -168,6 +183,10 @@ func (e *Engine) ListTables() []string {
 }
 
 // UpdateTable applies fn to a copy of the table's definition and stores it.
+// When fn enables the stream (sets Stream.Enabled and ViewType), the engine
+// gives it a new label and opens its stream shards; when fn disables it,
+// the engine closes them (see streams.go). The table's writes wait while it
+// runs, so the stream starts or ends exactly between two changes.
 func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (TableInfo, error) {
 	leave, err := e.enter()
 	if err != nil {
@@ -178,12 +197,34 @@ func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (Ta
 	if !ok {
 		return TableInfo{}, notFound(name)
 	}
-	def, err := e.catalog.Update(name, fn)
+	t.ddl.Lock()
+	defer t.ddl.Unlock()
+	if t.dropped {
+		return TableInfo{}, notFound(name)
+	}
+	now := e.opts.Now().Truncate(time.Millisecond)
+	var (
+		opened   []*StreamShard
+		switched bool
+	)
+	def, err := e.catalog.UpdateWith(name, fn, func(old, def *catalog.Table, b *kv.Batch) error {
+		opened, switched = e.switchStream(b, t, old, def, now)
+		return nil
+	})
 	if errors.Is(err, catalog.ErrNotFound) {
 		return TableInfo{}, notFound(name)
 	}
 	if err != nil {
 		return TableInfo{}, err
+	}
+	if switched {
+		for i, st := range t.shards {
+			if opened == nil {
+				st.open.Store(nil)
+			} else {
+				st.open.Store(opened[i])
+			}
+		}
 	}
 	t.def.Store(def)
 	return e.info(t), nil
@@ -210,9 +251,10 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		return TableInfo{}, notFound(name)
 	}
 	in := e.info(t)
-	def, err := e.catalog.Delete(name, func(def *catalog.Table, b *kv.Batch) {
+	def, err := e.catalog.Delete(name, e.opts.Now(), func(def *catalog.Table, b *kv.Batch) {
 		p := keycodec.TablePrefix(def.ID)
 		b.DeleteRange(p, keycodec.PrefixEnd(p))
+		closeStreamShards(b, t, def)
 		for _, st := range t.shards {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))
 		}
@@ -226,6 +268,7 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 	for _, st := range t.shards {
 		st.count.Store(0)
 		st.size.Store(0)
+		st.open.Store(nil)
 	}
 	t.dropped = true
 	e.setTable(name, nil)

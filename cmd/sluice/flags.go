@@ -25,6 +25,7 @@ var serveFlags = []struct{ key, usage string }{
 	{"account-id", "12-digit AWS account `id` named in ARNs"},
 	{"shard-bits", "each new table gets 2^`n` stream shards"},
 	{"retention", "`duration` change records are kept, e.g. 24h or 90m"},
+	{"stream-shard-rollover", "`duration` a DynamoDB Streams shard stays open before the next change rolls it over"},
 	{"log-level", "`level`: debug, info, warn or error"},
 	{"log-format", "`format`: text or json"},
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluicedb/sluice/cdc"
 	"github.com/sluicedb/sluice/cdc/bus"
+	"github.com/sluicedb/sluice/cdc/streamsapi"
 	"github.com/sluicedb/sluice/config"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/dynamoapi"
@@ -91,6 +92,9 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		Region:    cfg.Region,
 		AccountID: cfg.AccountID,
 		Logger:    logger.With("component", "engine"),
+
+		StreamShardPeriod: cfg.StreamShardRollover,
+		Retention:         cfg.Retention,
 	})
 	if err != nil {
 		if isLocked(err) {
@@ -145,6 +149,7 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		Logger:    logger.With("component", "api"),
 	})
 	dynamoapi.Register(api, eng, dynamoapi.Options{Logger: logger.With("component", "dynamoapi")})
+	streamsapi.Register(api, eng, streamsapi.Options{Logger: logger.With("component", "streamsapi")})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/sluicedb/sluice/engine/internal/kv"
 	"github.com/sluicedb/sluice/engine/keycodec"
@@ -27,7 +28,10 @@ type Catalog struct {
 	mu struct {
 		sync.Mutex
 		tables map[string]*Table
-		nextID uint32
+		// dropped holds deleted tables that had a stream, by id, until
+		// Forget: their streams stay readable for the retention window.
+		dropped map[uint32]*Table
+		nextID  uint32
 	}
 }
 
@@ -35,6 +39,7 @@ type Catalog struct {
 func Open(db *kv.DB) (*Catalog, error) {
 	c := &Catalog{db: db}
 	c.mu.tables = map[string]*Table{}
+	c.mu.dropped = map[uint32]*Table{}
 	c.mu.nextID = 1
 	if v, err := db.Get(keycodec.MetaKey(0, metaNextID)); err == nil && len(v) == 4 {
 		c.mu.nextID = binary.BigEndian.Uint32(v)
@@ -61,7 +66,61 @@ func Open(db *kv.DB) (*Catalog, error) {
 			c.mu.nextID = t.ID + 1
 		}
 	}
+	if err := c.loadDropped(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+func (c *Catalog) loadDropped() error {
+	p := keycodec.DroppedPrefix()
+	it, err := c.db.NewIter(p, keycodec.PrefixEnd(p))
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return fmt.Errorf("reading dropped tables: %w", err)
+		}
+		var t Table
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("decoding dropped table %q: %w", it.Key(), err)
+		}
+		c.mu.dropped[t.ID] = &t
+	}
+	return nil
+}
+
+// Dropped returns the deleted tables whose definitions are kept for their
+// streams, by id.
+func (c *Catalog) Dropped() []*Table {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Table, 0, len(c.mu.dropped))
+	for _, t := range c.mu.dropped {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Table) int { return int(int64(a.ID) - int64(b.ID)) })
+	return out
+}
+
+// Forget deletes a dropped table's kept definition.
+func (c *Catalog) Forget(id uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.dropped[id]; !ok {
+		return nil
+	}
+	b := c.db.NewBatch()
+	defer b.Close()
+	b.Delete(keycodec.DroppedKey(id))
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	delete(c.mu.dropped, id)
+	return nil
 }
 
 // Get returns the table named name.
@@ -128,6 +187,12 @@ func (c *Catalog) Create(t *Table) (*Table, error) {
 // Update applies fn to a copy of the named table and stores the result. fn's
 // error aborts the update and is returned as is.
 func (c *Catalog) Update(name string, fn func(t *Table) error) (*Table, error) {
+	return c.UpdateWith(name, fn, nil)
+}
+
+// UpdateWith is Update with extra writes in the same atomic batch: extra
+// sees the table before (old) and after (t) the update.
+func (c *Catalog) UpdateWith(name string, fn func(t *Table) error, extra func(old, t *Table, b *kv.Batch) error) (*Table, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur, ok := c.mu.tables[name]
@@ -143,6 +208,11 @@ func (c *Catalog) Update(name string, fn func(t *Table) error) (*Table, error) {
 	if err := put(b, t); err != nil {
 		return nil, err
 	}
+	if extra != nil {
+		if err := extra(cur, t, b); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.Commit(true); err != nil {
 		return nil, fmt.Errorf("storing table %q: %w", name, err)
 	}
@@ -152,8 +222,10 @@ func (c *Catalog) Update(name string, fn func(t *Table) error) (*Table, error) {
 
 // Delete removes the named table's definition in batch b, and from memory once
 // commit (called by Delete with b) succeeds. extra lets the caller add the
-// deletion of the table's data to the same atomic batch.
-func (c *Catalog) Delete(name string, extra func(t *Table, b *kv.Batch)) (*Table, error) {
+// deletion of the table's data to the same atomic batch. A table that had a
+// stream is kept among the dropped tables, with Deleted set to now, until
+// Forget.
+func (c *Catalog) Delete(name string, now time.Time, extra func(t *Table, b *kv.Batch)) (*Table, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.mu.tables[name]
@@ -163,6 +235,21 @@ func (c *Catalog) Delete(name string, extra func(t *Table, b *kv.Batch)) (*Table
 	b := c.db.NewBatch()
 	defer b.Close()
 	b.Delete(keycodec.CatalogKey(name))
+	var dropped *Table
+	if len(t.Stream.History) > 0 {
+		dropped = t.Clone()
+		dropped.Deleted = now
+		dropped.Status = StatusDeleting
+		if n := len(dropped.Stream.History); dropped.Stream.History[n-1].Disabled.IsZero() {
+			dropped.Stream.History[n-1].Disabled = now
+		}
+		dropped.Stream.Enabled = false
+		v, err := json.Marshal(dropped)
+		if err != nil {
+			return nil, fmt.Errorf("encoding table %q: %w", name, err)
+		}
+		b.Set(keycodec.DroppedKey(t.ID), v)
+	}
 	if extra != nil {
 		extra(t, b)
 	}
@@ -170,6 +257,9 @@ func (c *Catalog) Delete(name string, extra func(t *Table, b *kv.Batch)) (*Table
 		return nil, fmt.Errorf("deleting table %q: %w", name, err)
 	}
 	delete(c.mu.tables, name)
+	if dropped != nil {
+		c.mu.dropped[t.ID] = dropped
+	}
 	return t, nil
 }
 

@@ -58,13 +58,37 @@ type Index struct {
 	// OnDemandThroughput, WarmThroughput: later.
 }
 
-// Stream is the table's stream specification and its current label.
+// Stream is the table's stream specification, its current label and every
+// stream the table has had.
 type Stream struct {
 	Enabled  bool   `json:"StreamEnabled"`
 	ViewType string `json:"StreamViewType,omitempty"`
 	// Label is the LatestStreamLabel (an ISO-8601 time of the last enable);
 	// empty if a stream was never enabled.
 	Label string `json:"Label,omitempty"`
+	// History holds each stream the table had, oldest first; the last is
+	// the latest (the enabled one, if any). Each enable starts a new stream
+	// with a new label; a disabled stream stays readable until its records
+	// are trimmed.
+	History []StreamEpoch `json:"History,omitempty"`
+}
+
+// StreamEpoch is one stream of a table: from an enable to its disable.
+type StreamEpoch struct {
+	Label    string    `json:"Label"`
+	ViewType string    `json:"ViewType"`
+	Created  time.Time `json:"Created"`
+	Disabled time.Time `json:"Disabled,omitzero"` // zero while enabled
+}
+
+// Epoch returns the stream with the given label.
+func (s *Stream) Epoch(label string) (StreamEpoch, bool) {
+	for _, ep := range s.History {
+		if ep.Label == label {
+			return ep, true
+		}
+	}
+	return StreamEpoch{}, false
 }
 
 // Tag is a resource tag.
@@ -99,6 +123,10 @@ type Table struct {
 	Tags               []Tag  `json:"Tags,omitempty"`
 	DeletionProtection bool   `json:"DeletionProtection"`
 	TableClass         string `json:"TableClass,omitempty"` // STANDARD or STANDARD_INFREQUENT_ACCESS
+
+	// Deleted is when the table was deleted: set only on the definitions of
+	// dropped tables the catalog keeps while their streams are readable.
+	Deleted time.Time `json:"Deleted,omitzero"`
 }
 
 // HashKey returns the partition key's name and type.
@@ -141,6 +169,7 @@ func (t *Table) Clone() *Table {
 	c.LSIs = cloneIndexes(t.LSIs)
 	c.GSIs = cloneIndexes(t.GSIs)
 	c.Tags = append([]Tag(nil), t.Tags...)
+	c.Stream.History = append([]StreamEpoch(nil), t.Stream.History...)
 	return &c
 }
 

@@ -90,8 +90,8 @@ func (a *api) tableName(s *string, controlPlane bool) (string, error) {
 			return "", attr.Invalid(msgNameRequired)
 		}
 		var v violations
-		v.null("tableName")
-		return "", v.err()
+		v.Null("tableName")
+		return "", v.Err()
 	}
 	if strings.HasPrefix(*s, "arn:") {
 		if name := a.e.TableNameFromARN(*s); name != "" {
@@ -99,8 +99,8 @@ func (a *api) tableName(s *string, controlPlane bool) (string, error) {
 		}
 	}
 	var v violations
-	v.name("tableName", *s, 1, 255)
-	return *s, v.err()
+	v.Name("tableName", *s, 1, 255)
+	return *s, v.Err()
 }
 
 // describeEndpoints answers DescribeEndpoints: this region's endpoint, to be

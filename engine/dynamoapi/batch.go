@@ -78,16 +78,10 @@ const (
 	// ruleBatchTableName is the map-key constraint on RequestItems: the
 	// data-plane table-name rules (a table ARN of this server passes too).
 	ruleBatchTableName = "Map keys must satisfy constraint: [Member must have length less than or equal to 255, " +
-		"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: " + namePattern + "]"
+		"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: " + wire.NamePattern + "]"
 	ruleBatchWrites = "Map value must satisfy constraint: [Member must have length less than or equal to 25, " +
 		"Member must have length greater than or equal to 1]"
 )
-
-// addUnquoted records a violation that DynamoDB reports without echoing the
-// value ("Value at 'path' failed to satisfy constraint: ...").
-func (v *violations) addUnquoted(path, rule string) {
-	v.items = append(v.items, "Value at '"+path+"' failed to satisfy constraint: "+rule)
-}
 
 // batchTableName resolves one RequestItems key: a table ARN of this server
 // names its table; anything else is a table name. ok is false if the key
@@ -98,7 +92,7 @@ func (a *api) batchTableName(key string) (name string, ok bool) {
 			return name, true
 		}
 	}
-	return key, validName(key) && utf16Len(key) <= 255
+	return key, wire.ValidName(key) && wire.UTF16Len(key) <= 255
 }
 
 // batchWriteItem answers BatchWriteItem. All requests are applied in one
@@ -115,8 +109,8 @@ func (a *api) batchWriteItem(_ context.Context, req *wire.Request) (any, error) 
 	keys := slices.Sorted(maps.Keys(in.RequestItems))
 
 	var v violations
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	v.enum("returnItemCollectionMetrics", in.ReturnItemCollectionMetrics, enumReturnItemCollection)
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	v.Enum("returnItemCollectionMetrics", in.ReturnItemCollectionMetrics, enumReturnItemCollection)
 	names := make(map[string]string, len(keys))
 	badName, badLen := false, false
 	total := 0
@@ -131,24 +125,24 @@ func (a *api) batchWriteItem(_ context.Context, req *wire.Request) (any, error) 
 	if badName || badLen {
 		dump := javaWriteItems(keys, in.RequestItems)
 		if badName {
-			v.add(quote(dump), "requestItems", ruleBatchTableName)
+			v.Add(wire.Quote(dump), "requestItems", ruleBatchTableName)
 		}
 		if badLen {
-			v.add(quote(dump), "requestItems", ruleBatchWrites)
+			v.Add(wire.Quote(dump), "requestItems", ruleBatchWrites)
 		}
 	}
 	for _, k := range keys {
 		for i, wr := range in.RequestItems[k] {
 			path := "requestItems." + k + ".member." + strconv.Itoa(i+1) + ".member."
 			if wr.DeleteRequest != nil {
-				v.required(path+"deleteRequest.key", wr.DeleteRequest.Key != nil)
+				v.Required(path+"deleteRequest.key", wr.DeleteRequest.Key != nil)
 			}
 			if wr.PutRequest != nil {
-				v.required(path+"putRequest.item", wr.PutRequest.Item != nil)
+				v.Required(path+"putRequest.item", wr.PutRequest.Item != nil)
 			}
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if total > engine.MaxBatchWrites {
@@ -251,7 +245,7 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 
 	var v violations
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
 	names := make(map[string]string, len(keys))
 	badName := false
 	for _, k := range keys {
@@ -260,24 +254,24 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 		badName = badName || !ok
 	}
 	if badName {
-		v.add(quote(javaGetItems(keys, in.RequestItems)), "requestItems", ruleBatchTableName)
+		v.Add(wire.Quote(javaGetItems(keys, in.RequestItems)), "requestItems", ruleBatchTableName)
 	}
 	for _, k := range keys {
 		ka := in.RequestItems[k]
 		path := "RequestItems." + k + ".member."
 		switch n := len(ka.Keys); {
 		case ka.Keys == nil:
-			v.null(path + "Keys")
+			v.Null(path + "Keys")
 		case n < 1:
-			v.addUnquoted(path+"Keys", ruleMinLength(1))
+			v.AddUnquoted(path+"Keys", wire.RuleMinLength(1))
 		case n > engine.MaxBatchGetKeys:
-			v.addUnquoted(path+"Keys", ruleMaxLength(engine.MaxBatchGetKeys))
+			v.AddUnquoted(path+"Keys", wire.RuleMaxLength(engine.MaxBatchGetKeys))
 		}
 		if ka.AttributesToGet != nil && (len(ka.AttributesToGet) < 1 || len(ka.AttributesToGet) > 255) {
-			v.listLength(path+"AttributesToGet", javaList(ka.AttributesToGet), len(ka.AttributesToGet), 1, 255)
+			v.ListLength(path+"AttributesToGet", javaList(ka.AttributesToGet), len(ka.AttributesToGet), 1, 255)
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 

@@ -2,6 +2,7 @@ package dynamoapi
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/sluicedb/sluice/engine/attr"
@@ -93,33 +94,33 @@ func checkCreateTable(in *createTableIn) (*catalog.Table, error) {
 		return nil, attr.Invalid(msgNameRequired)
 	}
 	var v violations
-	v.name("tableName", *in.TableName, 3, 255)
-	if err := v.err(); err != nil {
+	v.Name("tableName", *in.TableName, 3, 255)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 
 	// 2. Member constraints, aggregated.
-	v.enum("billingMode", in.BillingMode, enumBillingMode)
+	v.Enum("billingMode", in.BillingMode, enumBillingMode)
 	checkThroughputMembers(&v, "provisionedThroughput", in.ProvisionedThroughput)
 	checkKeySchemaMembers(&v, "keySchema", in.KeySchema, true)
-	if v.required("attributeDefinitions", in.AttributeDefinitions != nil) {
+	if v.Required("attributeDefinitions", in.AttributeDefinitions != nil) {
 		for i, d := range in.AttributeDefinitions {
 			p := "attributeDefinitions." + strconv.Itoa(i+1) + ".member."
-			if v.required(p+"attributeName", d.AttributeName != nil) {
-				v.length(p+"attributeName", *d.AttributeName, 1, 255)
+			if v.Required(p+"attributeName", d.AttributeName != nil) {
+				v.Length(p+"attributeName", *d.AttributeName, 1, 255)
 			}
-			v.requiredEnum(p+"attributeType", d.AttributeType, enumAttributeType)
+			v.RequiredEnum(p+"attributeType", d.AttributeType, enumAttributeType)
 		}
 	}
 	checkIndexMembers(&v, "localSecondaryIndexes", in.LocalSecondaryIndexes, false)
 	checkIndexMembers(&v, "globalSecondaryIndexes", in.GlobalSecondaryIndexes, true)
 	if s := in.StreamSpecification; s != nil {
-		v.required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
-		v.enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
+		v.Required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
+		v.Enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
 	}
 	checkTagMembers(&v, "tags", in.Tags)
-	v.enum("tableClass", in.TableClass, enumTableClass)
-	if err := v.err(); err != nil {
+	v.Enum("tableClass", in.TableClass, enumTableClass)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 
@@ -212,11 +213,11 @@ func checkThroughputMembers(v *violations, path string, pt *throughputIn) {
 	if pt == nil {
 		return
 	}
-	if v.required(path+".writeCapacityUnits", pt.WriteCapacityUnits != nil) {
-		v.rangeInt(path+".writeCapacityUnits", pt.WriteCapacityUnits, 1, 0)
+	if v.Required(path+".writeCapacityUnits", pt.WriteCapacityUnits != nil) {
+		v.RangeInt(path+".writeCapacityUnits", pt.WriteCapacityUnits, 1, 0)
 	}
-	if v.required(path+".readCapacityUnits", pt.ReadCapacityUnits != nil) {
-		v.rangeInt(path+".readCapacityUnits", pt.ReadCapacityUnits, 1, 0)
+	if v.Required(path+".readCapacityUnits", pt.ReadCapacityUnits != nil) {
+		v.RangeInt(path+".readCapacityUnits", pt.ReadCapacityUnits, 1, 0)
 	}
 }
 
@@ -235,19 +236,19 @@ func throughputBounds(pt *throughputIn) error {
 // whether KeyType values are checked against [HASH, RANGE] here (the
 // table's) or later (an index's).
 func checkKeySchemaMembers(v *violations, path string, ks []keyElementIn, keyTypes bool) {
-	if !v.required(path, ks != nil) {
+	if !v.Required(path, ks != nil) {
 		return
 	}
-	v.listLength(path, renderKeySchema(ks), len(ks), 1, 2)
+	v.ListLength(path, renderKeySchema(ks), len(ks), 1, 2)
 	for i, k := range ks {
 		p := path + "." + strconv.Itoa(i+1) + ".member."
-		if v.required(p+"attributeName", k.AttributeName != nil) {
-			v.length(p+"attributeName", *k.AttributeName, 1, 255)
+		if v.Required(p+"attributeName", k.AttributeName != nil) {
+			v.Length(p+"attributeName", *k.AttributeName, 1, 255)
 		}
 		if keyTypes {
-			v.requiredEnum(p+"keyType", k.KeyType, enumKeyType)
+			v.RequiredEnum(p+"keyType", k.KeyType, enumKeyType)
 		} else {
-			v.required(p+"keyType", k.KeyType != nil)
+			v.Required(p+"keyType", k.KeyType != nil)
 		}
 	}
 }
@@ -273,14 +274,14 @@ func strOrNull(s *string) string {
 func checkIndexMembers(v *violations, path string, xs []indexIn, global bool) {
 	for i, x := range xs {
 		p := path + "." + strconv.Itoa(i+1) + ".member."
-		if v.required(p+"indexName", x.IndexName != nil) {
-			v.name(p+"indexName", *x.IndexName, 3, 255)
+		if v.Required(p+"indexName", x.IndexName != nil) {
+			v.Name(p+"indexName", *x.IndexName, 3, 255)
 		}
 		checkKeySchemaMembers(v, p+"keySchema", x.KeySchema, false)
-		if v.required(p+"projection", x.Projection != nil) {
-			v.enum(p+"projection.projectionType", x.Projection.ProjectionType, enumProjectionType)
+		if v.Required(p+"projection", x.Projection != nil) {
+			v.Enum(p+"projection.projectionType", x.Projection.ProjectionType, enumProjectionType)
 			if nk := x.Projection.NonKeyAttributes; nk != nil {
-				v.listLength(p+"projection.nonKeyAttributes", javaList(nk), len(nk), 1, 20)
+				v.ListLength(p+"projection.nonKeyAttributes", javaList(nk), len(nk), 1, 20)
 			}
 		}
 		if global {
@@ -293,11 +294,11 @@ func checkIndexMembers(v *violations, path string, xs []indexIn, global bool) {
 func checkTagMembers(v *violations, path string, tags []tagIn) {
 	for i, t := range tags {
 		p := path + "." + strconv.Itoa(i+1) + ".member."
-		if v.required(p+"key", t.Key != nil) {
-			v.length(p+"key", *t.Key, 1, 128)
+		if v.Required(p+"key", t.Key != nil) {
+			v.Length(p+"key", *t.Key, 1, 128)
 		}
-		if v.required(p+"value", t.Value != nil) {
-			v.length(p+"value", *t.Value, 0, 256)
+		if v.Required(p+"value", t.Value != nil) {
+			v.Length(p+"value", *t.Value, 0, 256)
 		}
 	}
 }
@@ -312,7 +313,7 @@ func checkKeySchema(ks []keyElementIn, defined []string, tooMany bool) error {
 	}
 	keys := keyNames(ks)
 	for _, k := range keys {
-		if !contains(defined, k) {
+		if !slices.Contains(defined, k) {
 			return attr.Invalid(paramsInvalid+"Some index key attributes are not defined in AttributeDefinitions. Keys: %s, AttributeDefinitions: %s",
 				javaList(keys), javaList(defined))
 		}
@@ -393,7 +394,7 @@ func keyNames(ks []keyElementIn) []string {
 // appendNew appends the members of add that list does not hold yet.
 func appendNew(list []string, add ...string) []string {
 	for _, s := range add {
-		if !contains(list, s) {
+		if !slices.Contains(list, s) {
 			list = append(list, s)
 		}
 	}

@@ -69,11 +69,11 @@ type writeOptions struct {
 // checkWriteEnums adds the constraint violations of a write's Return*
 // members, in DynamoDB's order.
 func checkWriteEnums(v *violations, rcc, rv, ricm, rvcf, condOp *string) {
-	v.enum("returnConsumedCapacity", rcc, enumReturnConsumedCapacity)
-	v.enum("returnValues", rv, enumReturnValues)
-	v.enum("returnItemCollectionMetrics", ricm, enumReturnItemCollection)
-	v.enum("returnValuesOnConditionCheckFailure", rvcf, enumReturnValuesOnCondition)
-	v.enum("conditionalOperator", condOp, enumConditionalOperator)
+	v.Enum("returnConsumedCapacity", rcc, enumReturnConsumedCapacity)
+	v.Enum("returnValues", rv, enumReturnValues)
+	v.Enum("returnItemCollectionMetrics", ricm, enumReturnItemCollection)
+	v.Enum("returnValuesOnConditionCheckFailure", rvcf, enumReturnValuesOnCondition)
+	v.Enum("conditionalOperator", condOp, enumConditionalOperator)
 }
 
 // writeOpts reads a write's checked Return* members; ReturnValues must be
@@ -108,11 +108,11 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("item", in.Item != nil)
+	v.Required("item", in.Item != nil)
 	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
 		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
 	checkLegacyEnums(&v, "expected", in.Expected)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := attr.ValidateItem(in.Item); err != nil {
@@ -200,11 +200,11 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("key", in.Key != nil)
+	v.Required("key", in.Key != nil)
 	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
 		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
 	checkLegacyEnums(&v, "expected", in.Expected)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := attr.ValidateItem(in.Key); err != nil {
@@ -250,12 +250,12 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("key", in.Key != nil)
+	v.Required("key", in.Key != nil)
 	if in.AttributesToGet != nil {
-		v.listLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
+		v.ListLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
 	}
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	if err := v.err(); err != nil {
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := attr.ValidateItem(in.Key); err != nil {

@@ -53,7 +53,7 @@ var enumAttributeAction = []string{"ADD", "PUT", "DELETE"}
 // "expected", "queryFilter", "scanFilter", "keyConditions").
 func checkLegacyEnums(v *violations, member string, conds map[string]legacyCondIn) {
 	for _, name := range sortedNames(conds) {
-		v.enum(member+"."+name+".member.comparisonOperator", conds[name].ComparisonOperator, enumComparisonOperator)
+		v.Enum(member+"."+name+".member.comparisonOperator", conds[name].ComparisonOperator, enumComparisonOperator)
 	}
 }
 
@@ -62,7 +62,7 @@ func checkLegacyEnums(v *violations, member string, conds map[string]legacyCondI
 func checkAttributeUpdateEnums(v *violations, updates map[string]*attributeUpdateIn) {
 	for _, name := range sortedNames(updates) {
 		if u := updates[name]; u != nil {
-			v.enum("attributeUpdates."+name+".member.action", u.Action, enumAttributeAction)
+			v.Enum("attributeUpdates."+name+".member.action", u.Action, enumAttributeAction)
 		}
 	}
 }
@@ -214,8 +214,8 @@ func filterCond(name string, c legacyCondIn) (*expr.Cond, error) {
 	}
 	if c.ComparisonOperator == nil {
 		var v violations
-		v.null("comparisonOperator")
-		return nil, v.err()
+		v.Null("comparisonOperator")
+		return nil, v.Err()
 	}
 	return comparison(name, *c.ComparisonOperator, c.AttributeValueList)
 }

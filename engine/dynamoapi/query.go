@@ -158,17 +158,17 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	}
 	var v violations
 	if in.IndexName != nil {
-		v.name("indexName", *in.IndexName, 3, 255)
+		v.Name("indexName", *in.IndexName, 3, 255)
 	}
-	v.enum("select", in.Select, enumSelect)
+	v.Enum("select", in.Select, enumSelect)
 	if in.AttributesToGet != nil {
-		v.listLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
+		v.ListLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
 	}
 	checkLegacyEnums(&v, "keyConditions", in.KeyConditions)
 	checkLegacyEnums(&v, "queryFilter", in.QueryFilter)
-	v.enum("conditionalOperator", in.ConditionalOperator, enumConditionalOperator)
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	if err := v.err(); err != nil {
+	v.Enum("conditionalOperator", in.ConditionalOperator, enumConditionalOperator)
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if in.Limit != nil && *in.Limit < 1 {

@@ -48,19 +48,19 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	}
 	var v violations
 	if in.IndexName != nil {
-		v.name("indexName", *in.IndexName, 3, 255)
+		v.Name("indexName", *in.IndexName, 3, 255)
 	}
 	if in.AttributesToGet != nil {
-		v.listLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
+		v.ListLength("attributesToGet", javaList(in.AttributesToGet), len(in.AttributesToGet), 1, 0)
 	}
-	v.rangeInt("limit", in.Limit, 1, 0)
-	v.enum("select", in.Select, enumSelect)
+	v.RangeInt("limit", in.Limit, 1, 0)
+	v.Enum("select", in.Select, enumSelect)
 	checkLegacyEnums(&v, "scanFilter", in.ScanFilter)
-	v.enum("conditionalOperator", in.ConditionalOperator, enumConditionalOperator)
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	v.rangeInt("totalSegments", in.TotalSegments, 1, engine.MaxTotalSegments)
-	v.rangeInt("segment", in.Segment, 0, engine.MaxTotalSegments-1)
-	if err := v.err(); err != nil {
+	v.Enum("conditionalOperator", in.ConditionalOperator, enumConditionalOperator)
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	v.RangeInt("totalSegments", in.TotalSegments, 1, engine.MaxTotalSegments)
+	v.RangeInt("segment", in.Segment, 0, engine.MaxTotalSegments-1)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	switch {

@@ -70,10 +70,10 @@ func (a *api) listTables(_ context.Context, req *wire.Request) (any, error) {
 	}
 	var v violations
 	if s := in.ExclusiveStartTableName; s != nil {
-		v.name("exclusiveStartTableName", *s, 3, 255)
+		v.Name("exclusiveStartTableName", *s, 3, 255)
 	}
-	v.rangeInt("limit", in.Limit, 1, maxListTables)
-	if err := v.err(); err != nil {
+	v.RangeInt("limit", in.Limit, 1, maxListTables)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	limit := maxListTables
@@ -112,8 +112,8 @@ type updateTableIn struct {
 const msgNothingToUpdate = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
 
 // updateTable answers UpdateTable for billing mode, throughput, deletion
-// protection and table class. Stream, index, encryption and replica updates
-// come later and are refused.
+// protection, table class and the stream. Index, encryption and replica
+// updates come later and are refused.
 func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 	var in updateTableIn
 	if err := wire.Decode(req.Body, &in); err != nil {
@@ -124,14 +124,14 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.enum("billingMode", in.BillingMode, enumBillingMode)
+	v.Enum("billingMode", in.BillingMode, enumBillingMode)
 	checkThroughputMembers(&v, "provisionedThroughput", in.ProvisionedThroughput)
-	v.enum("tableClass", in.TableClass, enumTableClass)
+	v.Enum("tableClass", in.TableClass, enumTableClass)
 	if s := in.StreamSpecification; s != nil {
-		v.required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
-		v.enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
+		v.Required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
+		v.Enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	for _, p := range []struct {
@@ -146,11 +146,14 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 			return nil, notSupported(p.name)
 		}
 	}
-	if in.StreamSpecification != nil {
-		return nil, notSupported("StreamSpecification")
-	}
-	if in.BillingMode == nil && in.ProvisionedThroughput == nil && in.DeletionProtectionEnabled == nil && in.TableClass == nil {
+	if in.BillingMode == nil && in.ProvisionedThroughput == nil && in.DeletionProtectionEnabled == nil &&
+		in.TableClass == nil && in.StreamSpecification == nil {
 		return nil, attr.Invalid(msgNothingToUpdate)
+	}
+	if s := in.StreamSpecification; s != nil {
+		if err := checkStream(s); err != nil {
+			return nil, err
+		}
 	}
 	if pt := in.ProvisionedThroughput; pt != nil {
 		if err := throughputBounds(pt); err != nil {

@@ -3,6 +3,7 @@ package dynamoapi
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,11 +42,11 @@ func (a *api) tagResource(_ context.Context, req *wire.Request) (any, error) {
 		return nil, attr.Invalid("Invalid TableArn")
 	}
 	var v violations
-	v.length("resourceArn", *in.ResourceArn, 1, maxARNLength)
-	if v.required("tags", in.Tags != nil) {
+	v.Length("resourceArn", *in.ResourceArn, 1, maxARNLength)
+	if v.Required("tags", in.Tags != nil) {
 		checkTagMembers(&v, "tags", in.Tags)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) == 0 {
@@ -79,13 +80,13 @@ func (a *api) untagResource(_ context.Context, req *wire.Request) (any, error) {
 		return nil, attr.Invalid("Invalid TableArn")
 	}
 	var v violations
-	v.length("resourceArn", *in.ResourceArn, 1, maxARNLength)
-	if v.required("tagKeys", in.TagKeys != nil) {
+	v.Length("resourceArn", *in.ResourceArn, 1, maxARNLength)
+	if v.Required("tagKeys", in.TagKeys != nil) {
 		for i, k := range in.TagKeys {
-			v.length("tagKeys."+strconv.Itoa(i+1)+".member", k, 1, 128)
+			v.Length("tagKeys."+strconv.Itoa(i+1)+".member", k, 1, 128)
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if len(in.TagKeys) == 0 {
@@ -98,7 +99,7 @@ func (a *api) untagResource(_ context.Context, req *wire.Request) (any, error) {
 	_, err = a.e.UpdateTable(name, func(def *catalog.Table) error {
 		kept := def.Tags[:0]
 		for _, t := range def.Tags {
-			if !contains(in.TagKeys, t.Key) {
+			if !slices.Contains(in.TagKeys, t.Key) {
 				kept = append(kept, t)
 			}
 		}
@@ -122,8 +123,8 @@ func (a *api) listTagsOfResource(_ context.Context, req *wire.Request) (any, err
 		return nil, attr.Invalid("Invalid TableArn")
 	}
 	var v violations
-	v.length("resourceArn", *in.ResourceArn, 1, maxARNLength)
-	if err := v.err(); err != nil {
+	v.Length("resourceArn", *in.ResourceArn, 1, maxARNLength)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	const op = "ListTagsOfResource"
@@ -161,7 +162,7 @@ func (a *api) resolveARN(arn, op string) (string, error) {
 		return "", invalid
 	}
 	name, ok := strings.CutPrefix(parts[5], "table/")
-	if !ok || strings.Contains(name, "/") || len(name) < 3 || len(name) > 255 || !validName(name) {
+	if !ok || strings.Contains(name, "/") || len(name) < 3 || len(name) > 255 || !wire.ValidName(name) {
 		return "", invalid
 	}
 	if parts[3] != a.e.Region() || parts[4] != a.e.AccountID() {

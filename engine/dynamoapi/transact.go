@@ -133,28 +133,28 @@ func (a *api) transactWriteItems(_ context.Context, req *wire.Request) (any, err
 			}
 			path := "transactItems." + strconv.Itoa(i+1) + ".member." + c.member + "."
 			if c.member == "put" {
-				v.required(path+"item", c.a.Item != nil)
+				v.Required(path+"item", c.a.Item != nil)
 			} else {
-				v.required(path+"key", c.a.Key != nil)
+				v.Required(path+"key", c.a.Key != nil)
 			}
-			if v.required(path+"tableName", c.a.TableName != nil) && !a.isTableARN(*c.a.TableName) {
-				v.name(path+"tableName", *c.a.TableName, 1, 255)
+			if v.Required(path+"tableName", c.a.TableName != nil) && !a.isTableARN(*c.a.TableName) {
+				v.Name(path+"tableName", *c.a.TableName, 1, 255)
 			}
 			switch c.member {
 			case "conditionCheck":
-				v.required(path+"conditionExpression", c.a.ConditionExpression != nil)
+				v.Required(path+"conditionExpression", c.a.ConditionExpression != nil)
 			case "update":
-				v.required(path+"updateExpression", c.a.UpdateExpression != nil)
+				v.Required(path+"updateExpression", c.a.UpdateExpression != nil)
 			}
-			v.enum(path+"returnValuesOnConditionCheckFailure", c.a.ReturnValuesOnConditionCheckFailure, enumReturnValuesOnCondition)
+			v.Enum(path+"returnValuesOnConditionCheckFailure", c.a.ReturnValuesOnConditionCheckFailure, enumReturnValuesOnCondition)
 		}
 	}
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	v.enum("returnItemCollectionMetrics", in.ReturnItemCollectionMetrics, enumReturnItemCollection)
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	v.Enum("returnItemCollectionMetrics", in.ReturnItemCollectionMetrics, enumReturnItemCollection)
 	if in.ClientRequestToken != nil {
-		v.length("clientRequestToken", *in.ClientRequestToken, 1, maxClientTokenLen)
+		v.Length("clientRequestToken", *in.ClientRequestToken, 1, maxClientTokenLen)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 
@@ -226,11 +226,11 @@ func (a *api) transactWriteItems(_ context.Context, req *wire.Request) (any, err
 func checkTransactItems(v *violations, n int, missing bool, dump func() string) {
 	switch {
 	case missing:
-		v.null("transactItems")
+		v.Null("transactItems")
 	case n < 1:
-		v.add(quote("[]"), "transactItems", ruleMinLength(1))
+		v.Add(wire.Quote("[]"), "transactItems", wire.RuleMinLength(1))
 	case n > engine.MaxTransactItems:
-		v.add(quote(dump()), "transactItems", ruleMaxLength(engine.MaxTransactItems))
+		v.Add(wire.Quote(dump()), "transactItems", wire.RuleMaxLength(engine.MaxTransactItems))
 	}
 }
 
@@ -363,17 +363,17 @@ func (a *api) transactGetItems(_ context.Context, req *wire.Request) (any, error
 	checkTransactItems(&v, len(in.TransactItems), in.TransactItems == nil, func() string { return javaTransactGet(in.TransactItems) })
 	for i, item := range in.TransactItems {
 		path := "transactItems." + strconv.Itoa(i+1) + ".member.get"
-		if item == nil || !v.required(path, item.Get != nil) {
+		if item == nil || !v.Required(path, item.Get != nil) {
 			continue
 		}
 		g := item.Get
-		v.required(path+".key", g.Key != nil)
-		if v.required(path+".tableName", g.TableName != nil) && !a.isTableARN(*g.TableName) {
-			v.name(path+".tableName", *g.TableName, 1, 255)
+		v.Required(path+".key", g.Key != nil)
+		if v.Required(path+".tableName", g.TableName != nil) && !a.isTableARN(*g.TableName) {
+			v.Name(path+".tableName", *g.TableName, 1, 255)
 		}
 	}
-	v.enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
-	if err := v.err(); err != nil {
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	gets := make([]engine.TxGet, len(in.TransactItems))

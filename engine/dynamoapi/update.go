@@ -58,12 +58,12 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("key", in.Key != nil)
+	v.Required("key", in.Key != nil)
 	checkWriteEnums(&v, in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics,
 		in.ReturnValuesOnConditionCheckFailure, in.ConditionalOperator)
 	checkAttributeUpdateEnums(&v, in.AttributeUpdates)
 	checkLegacyEnums(&v, "expected", in.Expected)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := attr.ValidateItem(in.Key); err != nil {

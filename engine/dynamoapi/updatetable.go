@@ -55,8 +55,30 @@ func applyTableUpdate(def *catalog.Table, in *updateTableIn, now time.Time) erro
 	if in.TableClass != nil {
 		def.TableClass = *in.TableClass
 	}
+	if s := in.StreamSpecification; s != nil {
+		// The engine gives an enabled stream its label and shards.
+		switch {
+		case *s.StreamEnabled && def.Stream.Enabled:
+			// Also when only the view type would change: DynamoDB has
+			// no way to change a live stream's view type.
+			return attr.Invalid(msgStreamEnabled, def.Name)
+		case *s.StreamEnabled:
+			def.Stream.Enabled, def.Stream.ViewType = true, *s.StreamViewType
+		case !def.Stream.Enabled:
+			return attr.Invalid(msgNoStream)
+		default:
+			def.Stream.Enabled = false
+		}
+	}
 	return nil
 }
+
+// Stream switch messages: DynamoDB's for an enabled stream (as recorded by
+// users' reports of its errors); DynamoDB Local's for disabling none.
+const (
+	msgStreamEnabled = "Table already has an enabled stream: TableName: %s"
+	msgNoStream      = "Table has no stream to disable"
+)
 
 // changeThroughput sets provisioned throughput, keeping DynamoDB's
 // increase/decrease history. A change to the same values is an error.

@@ -73,12 +73,22 @@
 //	MetaLastSeq    's' | shard u32   last sequence number committed in a shard
 //	MetaPublished  'p' | shard u32   last sequence number published to JetStream
 //	MetaCounters   'c'               item count and byte size of the table
+//	MetaLineage    'L' | shard u32 | created u64
+//	                                 one stream shard of the shard (JSON): its
+//	                                 id, parent, stream label and sequence range
 //
 // Catalog: one key per table definition, by name.
 //
 //	+-----+------------------+
 //	| 'c' | table name bytes |
 //	+-----+------------------+
+//
+// Dropped tables: the definition of a deleted table whose streams are still
+// readable, by table id.
+//
+//	+-----+-------------+
+//	| 'd' | tableID u32 |
+//	+-----+-------------+
 //
 // Idempotency tokens of TransactWriteItems (ClientRequestToken): the record
 // of a token, and the expiry index that finds expired records in time order.

@@ -15,6 +15,7 @@ const (
 	prefixMeta    = 'm'
 	prefixWAL     = 'w'
 	prefixToken   = 't'
+	prefixDropped = 'd'
 	prefixExpiry  = 'x'
 )
 
@@ -24,6 +25,7 @@ const (
 	MetaLastSeq   byte = 's' // rest: shard u32
 	MetaPublished byte = 'p' // rest: shard u32
 	MetaCounters  byte = 'c' // no rest
+	MetaLineage   byte = 'L' // rest: shard u32, created u64 (Unix nanoseconds)
 )
 
 // ItemKey appends the storage key of an item: 'i', the table id, the
@@ -168,3 +170,12 @@ func DecodeTokenExpiryKey(k []byte) (expires int64, token string, err error) {
 	}
 	return int64(binary.BigEndian.Uint64(k[1:9])), string(k[9:]), nil
 }
+
+// DroppedKey is the key of a dropped table's definition, kept while its
+// streams are readable.
+func DroppedKey(tableID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixDropped}, tableID)
+}
+
+// DroppedPrefix is the prefix of every DroppedKey.
+func DroppedPrefix() []byte { return []byte{prefixDropped} }

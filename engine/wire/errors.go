@@ -39,6 +39,12 @@ var (
 	ErrUnrecognizedClient = errors.New("wire: unrecognized client")
 	// ErrAccessDenied: AccessDeniedException (known key, action not allowed).
 	ErrAccessDenied = errors.New("wire: access denied")
+	// ErrExpiredIterator: a DynamoDB Streams shard iterator past its 15
+	// minutes (ExpiredIteratorException).
+	ErrExpiredIterator = errors.New("wire: expired iterator")
+	// ErrTrimmedDataAccess: a DynamoDB Streams read of records already
+	// trimmed (TrimmedDataAccessException).
+	ErrTrimmedDataAccess = errors.New("wire: trimmed data access")
 )
 
 // Namespaces of DynamoDB's __type values. Exceptions of the DynamoDB model
@@ -88,6 +94,10 @@ var exceptions = [...]exception{
 		msgKey: "Message", msg: "Transaction cancelled"},
 	{match: engine.ErrIdempotentMismatch, typ: nsDynamoDB + "IdempotentParameterMismatchException", status: http.StatusBadRequest,
 		msgKey: "Message", msg: engine.MsgIdempotentMismatch},
+	{match: ErrExpiredIterator, typ: nsDynamoDB + "ExpiredIteratorException", status: http.StatusBadRequest,
+		msgKey: "message", msg: "Iterator expired"},
+	{match: ErrTrimmedDataAccess, typ: nsDynamoDB + "TrimmedDataAccessException", status: http.StatusBadRequest,
+		msgKey: "message", msg: "The requested data has been trimmed"},
 	{match: engine.ErrLimitExceeded, typ: nsDynamoDB + "LimitExceededException", status: http.StatusBadRequest,
 		msgKey: "message", msg: "Limit exceeded"},
 	// The engine is shutting down: nothing changed, and a 500 makes SDKs retry.

@@ -1,0 +1,211 @@
+package event
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"github.com/sluicedb/sluice/engine/attr"
+)
+
+// View types: which images a DynamoDB stream's records carry.
+const (
+	ViewKeysOnly  = "KEYS_ONLY"
+	ViewNewImage  = "NEW_IMAGE"
+	ViewOldImage  = "OLD_IMAGE"
+	ViewNewAndOld = "NEW_AND_OLD_IMAGES"
+)
+
+// Project returns a record's data (the DynamoDB Streams record JSON, with
+// both images, as Encode writes it) as a stream of the given view type
+// shows it: without the images the view leaves out, with that view's
+// StreamViewType and with SizeBytes counting the keys and the images kept.
+// The JSON is otherwise byte for byte the data's.
+func Project(data []byte, view string) ([]byte, error) {
+	var drop [2]string // member names to leave out
+	switch view {
+	case ViewNewAndOld:
+		return data, nil
+	case ViewKeysOnly:
+		drop = [2]string{"NewImage", "OldImage"}
+	case ViewNewImage:
+		drop = [2]string{"OldImage", ""}
+	case ViewOldImage:
+		drop = [2]string{"NewImage", ""}
+	default:
+		return nil, fmt.Errorf("event: unknown stream view type %q", view)
+	}
+	start, end, err := objectMember(data, 0, "dynamodb")
+	if err != nil {
+		return nil, err
+	}
+	members, err := objectMembers(data, start)
+	if err != nil {
+		return nil, err
+	}
+	keep := func(name string) bool { return name != drop[0] && name != drop[1] }
+	size := 0
+	for _, m := range members {
+		switch name := string(data[m.name[0]+1 : m.name[1]-1]); name {
+		case "Keys", "NewImage", "OldImage":
+			if !keep(name) {
+				continue
+			}
+			var it attr.Item
+			if err := it.UnmarshalJSON(data[m.value[0]:m.value[1]]); err != nil {
+				return nil, fmt.Errorf("event: %s: %w", name, err)
+			}
+			size += attr.ItemSize(it)
+		}
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, data[:start+1]...) // through the dynamodb object's '{'
+	first := true
+	for _, m := range members {
+		name := string(data[m.name[0]+1 : m.name[1]-1])
+		if !keep(name) {
+			continue
+		}
+		val := data[m.value[0]:m.value[1]]
+		switch name {
+		case "SizeBytes":
+			val = strconv.AppendInt(nil, int64(size), 10)
+		case "StreamViewType":
+			val = strconv.AppendQuote(nil, view)
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(out, data[m.name[0]:m.value[0]]...)
+		out = append(out, val...)
+	}
+	out = append(out, '}')
+	return append(out, data[end:]...), nil
+}
+
+// member locates one member of a JSON object: the quoted name and the value,
+// as [start, end) offsets.
+type member struct {
+	name, value [2]int
+}
+
+// objectMember finds the named member of the object starting at data[at]
+// and returns its value's offsets.
+func objectMember(data []byte, at int, name string) (start, end int, err error) {
+	members, err := objectMembers(data, at)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range members {
+		if string(data[m.name[0]+1:m.name[1]-1]) == name {
+			return m.value[0], m.value[1], nil
+		}
+	}
+	return 0, 0, fmt.Errorf("%w: no %q member", ErrCorrupt, name)
+}
+
+// objectMembers lists the members of the object that starts at data[at].
+// Names are compared raw: the record's names have no escapes.
+func objectMembers(data []byte, at int) ([]member, error) {
+	i := skipSpace(data, at)
+	if i >= len(data) || data[i] != '{' {
+		return nil, fmt.Errorf("%w: object expected at %d", ErrCorrupt, at)
+	}
+	i = skipSpace(data, i+1)
+	var out []member
+	if i < len(data) && data[i] == '}' {
+		return out, nil
+	}
+	for {
+		var m member
+		if i >= len(data) || data[i] != '"' {
+			return nil, fmt.Errorf("%w: member name expected at %d", ErrCorrupt, i)
+		}
+		j, err := skipValue(data, i)
+		if err != nil {
+			return nil, err
+		}
+		m.name = [2]int{i, j}
+		i = skipSpace(data, j)
+		if i >= len(data) || data[i] != ':' {
+			return nil, fmt.Errorf("%w: ':' expected at %d", ErrCorrupt, i)
+		}
+		i = skipSpace(data, i+1)
+		j, err = skipValue(data, i)
+		if err != nil {
+			return nil, err
+		}
+		m.value = [2]int{i, j}
+		out = append(out, m)
+		i = skipSpace(data, j)
+		if i >= len(data) {
+			return nil, fmt.Errorf("%w: unterminated object", ErrCorrupt)
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return out, nil
+		default:
+			return nil, fmt.Errorf("%w: ',' or '}' expected at %d", ErrCorrupt, i)
+		}
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the offset just past the JSON value at data[i]. It
+// checks the nesting of brackets and strings, not the whole grammar: the
+// images are decoded (and so checked) separately.
+func skipValue(data []byte, i int) (int, error) {
+	if i >= len(data) {
+		return 0, fmt.Errorf("%w: value expected", ErrCorrupt)
+	}
+	switch c := data[i]; c {
+	case '"':
+		for j := i + 1; j < len(data); j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: unterminated string", ErrCorrupt)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				k, err := skipValue(data, j)
+				if err != nil {
+					return 0, err
+				}
+				j = k - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("%w: unterminated %c", ErrCorrupt, c)
+	default:
+		j := i
+		for j < len(data) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(data[j])) {
+			j++
+		}
+		if j == i {
+			return 0, fmt.Errorf("%w: value expected at %d", ErrCorrupt, i)
+		}
+		return j, nil
+	}
+}
