@@ -229,11 +229,15 @@ func (s *Streams) Records(iter string, limit int) (records [][]byte, next string
 			if c.Seq > end {
 				break
 			}
-			env, err := event.Decode(c.Data)
+			data, sizes, known, err := event.Data(c.Data)
 			if err != nil {
 				return nil, "", fmt.Errorf("stream record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
 			}
-			rec, err := event.Project(env.Data, st.ViewType)
+			var sz *event.Sizes
+			if known {
+				sz = &sizes
+			}
+			rec, err := event.Project(data, st.ViewType, sz)
 			if err != nil {
 				return nil, "", fmt.Errorf("stream record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
 			}

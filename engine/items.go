@@ -395,7 +395,7 @@ func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, 
 		value:      encodeStored(size, newJSON),
 		countDelta: countDelta,
 		sizeDelta:  int64(size - oldSize),
-		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize+size, who),
+		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize, size, who),
 	}, true
 }
 
@@ -406,13 +406,13 @@ func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize
 		key:        kp.key,
 		countDelta: -1,
 		sizeDelta:  -int64(oldSize),
-		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, who),
+		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, 0, who),
 	}
 }
 
 // record builds the change record (all but Seq and Time); size is the sum of
 // the images' sizes.
-func (e *Engine) record(def *catalog.Table, kp keyParts, name event.Name, oldJSON, newJSON []byte, size int, who event.Identity) event.Record {
+func (e *Engine) record(def *catalog.Table, kp keyParts, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
 	keys := keyItem(def, kp)
 	return event.Record{
 		TableID:      def.ID,
@@ -424,7 +424,7 @@ func (e *Engine) record(def *catalog.Table, kp keyParts, name event.Name, oldJSO
 		Old:          oldJSON,
 		New:          newJSON,
 		PartitionKey: kp.pkText,
-		SizeBytes:    attr.ItemSize(keys) + size,
+		Sizes:        event.Sizes{Keys: attr.ItemSize(keys), Old: oldSize, New: newSize},
 		Who:          who,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicedb/sluice/shards"
@@ -44,9 +45,31 @@ type Record struct {
 	// PartitionKey is the partition key value as text (S as is, N canonical,
 	// B base64): the CloudEvents partitionkey extension.
 	PartitionKey string
-	SizeBytes    int    // DynamoDB's size of keys and images
+	Sizes        Sizes  // DynamoDB's sizes of the keys and the images
 	TxID         string // correlationid: the transaction that made the change
 	Who          Identity
+}
+
+// Sizes are the DynamoDB sizes of a record's keys and images (0 for an
+// image it lacks).
+type Sizes struct{ Keys, Old, New int }
+
+// String renders the sizes for HdrSizes: "keys,old,new".
+func (s Sizes) String() string {
+	return strconv.Itoa(s.Keys) + "," + strconv.Itoa(s.Old) + "," + strconv.Itoa(s.New)
+}
+
+// ParseSizes parses HdrSizes.
+func ParseSizes(v string) (Sizes, bool) {
+	k, rest, ok1 := strings.Cut(v, ",")
+	o, n, ok2 := strings.Cut(rest, ",")
+	ki, err1 := strconv.Atoi(k)
+	oi, err2 := strconv.Atoi(o)
+	ni, err3 := strconv.Atoi(n)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || ki < 0 || oi < 0 || ni < 0 {
+		return Sizes{}, false
+	}
+	return Sizes{ki, oi, ni}, true
 }
 
 // Header names. The ce- prefix is the CloudEvents NATS binary binding.
@@ -64,6 +87,11 @@ const (
 	HdrSourceAddr   = "ce-sourceaddr"
 	HdrRequestID    = "ce-requestid"
 	HdrContentType  = "content-type"
+	// HdrSizes carries the DynamoDB sizes of the keys, the old image and the
+	// new image ("3,120,140"), so that a stream of another view type can
+	// state its records' SizeBytes without decoding the images. It is not a
+	// CloudEvents attribute.
+	HdrSizes = "sluice-sizes"
 )
 
 // TypePrefix prefixes the CloudEvents type; the event name follows
@@ -102,6 +130,7 @@ func (r *Record) Encode(dst []byte) []byte {
 		{HdrAccessKey, r.Who.AccessKeyID},
 		{HdrSourceAddr, r.Who.SourceAddr},
 		{HdrRequestID, r.Who.RequestID},
+		{HdrSizes, r.Sizes.String()},
 	}
 	n := 0
 	for _, h := range hdrs {
@@ -146,7 +175,7 @@ func (r *Record) appendData(dst []byte, id string) []byte {
 	dst = append(dst, `,"SequenceNumber":"`...)
 	dst = append(dst, r.Seq.String()...)
 	dst = append(dst, `","SizeBytes":`...)
-	dst = strconv.AppendInt(dst, int64(r.SizeBytes), 10)
+	dst = strconv.AppendInt(dst, int64(r.Sizes.Keys+r.Sizes.Old+r.Sizes.New), 10)
 	dst = append(dst, `,"StreamViewType":"NEW_AND_OLD_IMAGES"}`...)
 	if r.Who.Service {
 		dst = append(dst, `,"userIdentity":{"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}`...)
@@ -205,4 +234,39 @@ func Decode(b []byte) (Envelope, error) {
 	}
 	env.Data = append([]byte(nil), b...)
 	return env, nil
+}
+
+// Data returns the data of a WAL value (the DynamoDB Streams record JSON)
+// and its sizes (ok false if the record has no HdrSizes), decoding no other
+// header; data aliases b.
+func Data(b []byte) (data []byte, sizes Sizes, ok bool, err error) {
+	if len(b) == 0 || b[0] != 1 {
+		return nil, Sizes{}, false, fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > 64 {
+		return nil, Sizes{}, false, fmt.Errorf("%w: header count", ErrCorrupt)
+	}
+	b = b[k:]
+	str := func() ([]byte, bool) {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return nil, false
+		}
+		s := b[k : k+int(l)]
+		b = b[k+int(l):]
+		return s, true
+	}
+	for range n {
+		key, ok1 := str()
+		val, ok2 := str()
+		if !ok1 || !ok2 {
+			return nil, Sizes{}, false, fmt.Errorf("%w: header", ErrCorrupt)
+		}
+		if string(key) == HdrSizes {
+			sizes, ok = ParseSizes(string(val))
+		}
+	}
+	return b, sizes, ok, nil
 }

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 
@@ -20,8 +19,9 @@ const (
 // both images, as Encode writes it) as a stream of the given view type
 // shows it: without the images the view leaves out, with that view's
 // StreamViewType and with SizeBytes counting the keys and the images kept.
-// The JSON is otherwise byte for byte the data's.
-func Project(data []byte, view string) ([]byte, error) {
+// The JSON is otherwise byte for byte the data's. sizes, when not nil, are
+// the record's (HdrSizes); without them the images are decoded to size them.
+func Project(data []byte, view string, sizes *Sizes) ([]byte, error) {
 	var drop [2]string // member names to leave out
 	switch view {
 	case ViewNewAndOld:
@@ -35,50 +35,61 @@ func Project(data []byte, view string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("event: unknown stream view type %q", view)
 	}
-	start, end, err := objectMember(data, 0, "dynamodb")
+	var buf [16]member // records have a dozen members: no allocation
+	start, end, err := objectMember(data, 0, "dynamodb", buf[:0])
 	if err != nil {
 		return nil, err
 	}
-	members, err := objectMembers(data, start)
+	members, err := objectMembers(data, start, buf[:0])
 	if err != nil {
 		return nil, err
 	}
-	keep := func(name string) bool { return name != drop[0] && name != drop[1] }
+	keep := func(name []byte) bool { return string(name) != drop[0] && string(name) != drop[1] }
 	size := 0
-	for _, m := range members {
-		switch name := string(data[m.name[0]+1 : m.name[1]-1]); name {
-		case "Keys", "NewImage", "OldImage":
-			if !keep(name) {
-				continue
+	if sizes != nil {
+		size = sizes.Keys
+		if drop[0] != "NewImage" && drop[1] != "NewImage" {
+			size += sizes.New
+		}
+		if drop[0] != "OldImage" && drop[1] != "OldImage" {
+			size += sizes.Old
+		}
+	} else {
+		for _, m := range members {
+			switch name := m.nameOf(data); string(name) {
+			case "Keys", "NewImage", "OldImage":
+				if !keep(name) {
+					continue
+				}
+				var it attr.Item
+				if err := it.UnmarshalJSON(data[m.value[0]:m.value[1]]); err != nil {
+					return nil, fmt.Errorf("event: %s: %w", name, err)
+				}
+				size += attr.ItemSize(it)
 			}
-			var it attr.Item
-			if err := it.UnmarshalJSON(data[m.value[0]:m.value[1]]); err != nil {
-				return nil, fmt.Errorf("event: %s: %w", name, err)
-			}
-			size += attr.ItemSize(it)
 		}
 	}
 	out := make([]byte, 0, len(data))
 	out = append(out, data[:start+1]...) // through the dynamodb object's '{'
 	first := true
 	for _, m := range members {
-		name := string(data[m.name[0]+1 : m.name[1]-1])
+		name := m.nameOf(data)
 		if !keep(name) {
 			continue
-		}
-		val := data[m.value[0]:m.value[1]]
-		switch name {
-		case "SizeBytes":
-			val = strconv.AppendInt(nil, int64(size), 10)
-		case "StreamViewType":
-			val = strconv.AppendQuote(nil, view)
 		}
 		if !first {
 			out = append(out, ',')
 		}
 		first = false
 		out = append(out, data[m.name[0]:m.value[0]]...)
-		out = append(out, val...)
+		switch string(name) {
+		case "SizeBytes":
+			out = strconv.AppendInt(out, int64(size), 10)
+		case "StreamViewType":
+			out = strconv.AppendQuote(out, view)
+		default:
+			out = append(out, data[m.value[0]:m.value[1]]...)
+		}
 	}
 	out = append(out, '}')
 	return append(out, data[end:]...), nil
@@ -90,30 +101,32 @@ type member struct {
 	name, value [2]int
 }
 
+// nameOf returns the member's name without its quotes.
+func (m member) nameOf(data []byte) []byte { return data[m.name[0]+1 : m.name[1]-1] }
+
 // objectMember finds the named member of the object starting at data[at]
 // and returns its value's offsets.
-func objectMember(data []byte, at int, name string) (start, end int, err error) {
-	members, err := objectMembers(data, at)
+func objectMember(data []byte, at int, name string, buf []member) (start, end int, err error) {
+	members, err := objectMembers(data, at, buf)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, m := range members {
-		if string(data[m.name[0]+1:m.name[1]-1]) == name {
+		if string(m.nameOf(data)) == name {
 			return m.value[0], m.value[1], nil
 		}
 	}
 	return 0, 0, fmt.Errorf("%w: no %q member", ErrCorrupt, name)
 }
 
-// objectMembers lists the members of the object that starts at data[at].
-// Names are compared raw: the record's names have no escapes.
-func objectMembers(data []byte, at int) ([]member, error) {
+// objectMembers appends to out the members of the object that starts at
+// data[at]. Names are compared raw: the record's names have no escapes.
+func objectMembers(data []byte, at int, out []member) ([]member, error) {
 	i := skipSpace(data, at)
 	if i >= len(data) || data[i] != '{' {
 		return nil, fmt.Errorf("%w: object expected at %d", ErrCorrupt, at)
 	}
 	i = skipSpace(data, i+1)
-	var out []member
 	if i < len(data) && data[i] == '}' {
 		return out, nil
 	}
@@ -200,7 +213,7 @@ func skipValue(data []byte, i int) (int, error) {
 		return 0, fmt.Errorf("%w: unterminated %c", ErrCorrupt, c)
 	default:
 		j := i
-		for j < len(data) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(data[j])) {
+		for j < len(data) && !isDelimiter(data[j]) {
 			j++
 		}
 		if j == i {
@@ -208,4 +221,12 @@ func skipValue(data []byte, i int) (int, error) {
 		}
 		return j, nil
 	}
+}
+
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
 }

@@ -14,7 +14,7 @@ func sampleRecord() *Record {
 		Keys:         []byte(`{"pk":{"S":"a"}}`),
 		Old:          []byte(`{"n":{"N":"1"},"pk":{"S":"a"},"s":{"S":"\"NewImage\":{}"}}`),
 		New:          []byte(`{"n":{"N":"2"},"pk":{"S":"a"}}`),
-		PartitionKey: "a", SizeBytes: 40,
+		PartitionKey: "a", Sizes: Sizes{Keys: 3, Old: 20, New: 6},
 	}
 }
 
@@ -28,16 +28,20 @@ func TestProject(t *testing.T) {
 		newImg, oldImg bool
 		size           int
 	}{
-		{ViewNewAndOld, true, true, 40},
+		{ViewNewAndOld, true, true, 29},
 		{ViewNewImage, true, false, 3 + 6},  // keys, then n (1+2) and pk (2+1)
 		{ViewOldImage, false, true, 3 + 20}, // keys, then n, pk and s (1+13)
 		{ViewKeysOnly, false, false, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.view, func(t *testing.T) {
-			out, err := Project(env.Data, tc.view)
+			out, err := Project(env.Data, tc.view, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			sizes := sampleRecord().Sizes
+			if fast, err := Project(env.Data, tc.view, &sizes); err != nil || string(fast) != string(out) {
+				t.Fatalf("with the sizes header: %s, %v; decoding: %s", fast, err, out)
 			}
 			var rec struct {
 				EventName string
@@ -58,7 +62,7 @@ func TestProject(t *testing.T) {
 			if d.StreamViewType != tc.view || d.SequenceNumber != "000000000000000000042" || rec.EventName != "MODIFY" {
 				t.Errorf("fields: %s", out)
 			}
-			if tc.view != ViewNewAndOld && d.SizeBytes != tc.size {
+			if d.SizeBytes != tc.size {
 				t.Errorf("SizeBytes %d, want %d", d.SizeBytes, tc.size)
 			}
 			if tc.view == ViewNewAndOld && string(out) != string(env.Data) {
@@ -66,7 +70,7 @@ func TestProject(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Project(env.Data, "NOPE"); err == nil {
+	if _, err := Project(env.Data, "NOPE", nil); err == nil {
 		t.Error("unknown view type accepted")
 	}
 }
@@ -78,7 +82,7 @@ func FuzzProject(f *testing.F) {
 	f.Add([]byte(`{"dynamodb":{"Keys":{"pk":{"S":"x\"}"}},"NewImage":[1,{"a":"]"}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, view := range []string{ViewKeysOnly, ViewNewImage, ViewOldImage} {
-			out, err := Project(data, view)
+			out, err := Project(data, view, nil)
 			if err != nil {
 				continue
 			}

@@ -64,7 +64,7 @@ func run(b *testing.B, srv *sluicetest.Server, op func(r *rand.Rand) error) {
 // with a transaction of two conditional Updates: issue 4's target is at
 // most 400 µs of server CPU per transaction.
 func BenchmarkTransactWriteItems(b *testing.B) {
-	srv := sluicetest.Start(b, sluicetest.Options{ExtraArgs: []string{"--log-level", "warn"}})
+	srv := sluicetest.Start(b, sluicetest.Options{})
 	db := srv.DynamoDB()
 	ctx := b.Context()
 	table := "accounts"
