@@ -2,6 +2,7 @@
 // item change is a stream record.
 //
 //	sluice serve [flags]   start the server
+//	sluice tail TABLE      print a table's changes as they happen (tail.go)
 //	sluice version         print the version
 //	sluice help [command]  show help
 //

@@ -19,6 +19,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCommand(rest, stdout, stderr)
+	case "tail":
+		return tailCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -36,10 +38,12 @@ func usage(w io.Writer) {
 
 Usage:
   sluice serve [flags]   start the server (DynamoDB API, change stream on NATS JetStream)
+  sluice tail TABLE      print a table's changes as they happen (from its JetStream stream)
   sluice version         print the version
   sluice help [command]  show help for a command
 
-Run "sluice help serve" for the flags and their environment variables.
+Run "sluice help serve" for the flags and their environment variables,
+"sluice help tail" for where tail starts and what it prints.
 `)
 }
 
@@ -50,6 +54,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 	case args[0] == "serve":
 		fs, _ := newServeFlags(stdout)
 		fs.Usage()
+	case args[0] == "tail":
+		tailUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:
