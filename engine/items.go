@@ -389,36 +389,37 @@ func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, 
 	if oldJSON != nil {
 		name, countDelta = event.Modify, 0
 	}
+	st := t.shardOf(kp.hash)
 	return change{
-		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		shard:      st,
 		key:        kp.key,
 		value:      encodeStored(size, newJSON),
 		countDelta: countDelta,
 		sizeDelta:  int64(size - oldSize),
-		rec:        e.record(def, kp, name, oldJSON, newJSON, oldSize, size, who),
+		rec:        e.record(def, kp, st.shard, name, oldJSON, newJSON, oldSize, size, who),
 	}, true
 }
 
 // deleteChange is the change that deletes the existing item at kp.
 func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize int, oldJSON []byte, who event.Identity) change {
+	st := t.shardOf(kp.hash)
 	return change{
-		shard:      t.shards[shards.Of(kp.hash, def.ShardBits)],
+		shard:      st,
 		key:        kp.key,
 		countDelta: -1,
 		sizeDelta:  -int64(oldSize),
-		rec:        e.record(def, kp, event.Remove, oldJSON, nil, oldSize, 0, who),
+		rec:        e.record(def, kp, st.shard, event.Remove, oldJSON, nil, oldSize, 0, who),
 	}
 }
 
-// record builds the change record (all but Seq and Time); size is the sum of
-// the images' sizes.
-func (e *Engine) record(def *catalog.Table, kp keyParts, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
+// record builds the change record of shard sh (all but Seq and Time).
+func (e *Engine) record(def *catalog.Table, kp keyParts, sh shards.ID, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
 	keys := keyItem(def, kp)
 	return event.Record{
 		TableID:      def.ID,
 		Source:       e.sourceARN(def),
 		Region:       e.opts.Region,
-		Shard:        shards.Of(kp.hash, def.ShardBits),
+		Shard:        sh,
 		Name:         name,
 		Keys:         attr.AppendItemJSON(nil, keys),
 		Old:          oldJSON,

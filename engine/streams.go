@@ -74,8 +74,9 @@ func putLineage(b *kv.Batch, table uint32, s *StreamShard) {
 // starting after its last committed change, and returns them in shard
 // order. The caller holds t.ddl for writing, so no change is in flight.
 func openStreamShards(b *kv.Batch, t *table, def *catalog.Table, label string, now time.Time) []*StreamShard {
-	out := make([]*StreamShard, len(t.shards))
-	for i, st := range t.shards {
+	states := t.shards()
+	out := make([]*StreamShard, len(states))
+	for i, st := range states {
 		s := &StreamShard{
 			ID:      streamShardID(now, st.shard),
 			Label:   label,
@@ -92,7 +93,7 @@ func openStreamShards(b *kv.Batch, t *table, def *catalog.Table, label string, n
 // closeStreamShards adds to b the closing of t's open stream shards at their
 // shard's last committed change. The caller holds t.ddl for writing.
 func closeStreamShards(b *kv.Batch, t *table, def *catalog.Table) {
-	for _, st := range t.shards {
+	for _, st := range t.shards() {
 		open := st.open.Load()
 		if open == nil {
 			continue
@@ -174,12 +175,18 @@ func (e *Engine) loadLineage() error {
 		if err != nil {
 			return err
 		}
+		states := t.shards()
 		for _, s := range all {
-			if !s.Closed && int(s.Shard) < len(t.shards) {
-				t.shards[s.Shard].open.Store(s)
+			if s.Closed {
+				continue
+			}
+			for _, st := range states {
+				if st.shard == s.Shard {
+					st.open.Store(s)
+				}
 			}
 		}
-		if !def.Stream.Enabled || t.shards[0].open.Load() != nil {
+		if !def.Stream.Enabled || states[0].open.Load() != nil {
 			continue
 		}
 		b := e.db.NewBatch()
@@ -191,7 +198,7 @@ func (e *Engine) loadLineage() error {
 			return err
 		}
 		for i, s := range opened {
-			t.shards[i].open.Store(s)
+			states[i].open.Store(s)
 		}
 	}
 	return nil

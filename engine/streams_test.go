@@ -198,3 +198,91 @@ func TestStreamEnableDisable(t *testing.T) {
 		t.Fatalf("streams past retention: %+v", streams)
 	}
 }
+
+// TestSplitShard splits a shard of a table with a stream: the counters stay
+// right, later changes go to the children with sequence numbers after the
+// parent's, the lineage names the parent, and all of it survives a restart.
+func TestSplitShard(t *testing.T) {
+	dir, c := t.TempDir(), newClock()
+	e := openClock(t, dir, c)
+	info := mustCreate(t, e, streamDef("s"))
+	putN(t, e, "s", 0, 200)
+	before, _ := e.DescribeTable("s")
+	parentLast := e.LastSeq(info.ID, 0)
+	spans, err := e.SplitShard("s", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spans.Check(); err != nil || len(spans) != 3 || spans[0].ID != 2 || spans[1].ID != 3 || spans[0].Parent != 0 {
+		t.Fatalf("map after the split: %+v, %v", spans, err)
+	}
+	if _, err := e.SplitShard("s", 0); err == nil {
+		t.Error("split a shard that is no longer current")
+	}
+	after, _ := e.DescribeTable("s")
+	if after.ItemCount != before.ItemCount || after.SizeBytes != before.SizeBytes {
+		t.Fatalf("counters %d/%d after the split, %d/%d before", after.ItemCount, after.SizeBytes, before.ItemCount, before.SizeBytes)
+	}
+	var rec recorder
+	cancel := e.ChangeLog().Subscribe(rec.add)
+	putN(t, e, "s", 200, 100) // updates of existing items (same keys) and new ones
+	putN(t, e, "s", 0, 50)
+	cancel()
+	for _, ch := range rec.all() {
+		switch ch.Shard {
+		case 2, 3:
+			if ch.Seq <= parentLast {
+				t.Fatalf("child %d record %d not after the parent's last %d", ch.Shard, ch.Seq, parentLast)
+			}
+		case 1:
+		default:
+			t.Fatalf("record in shard %d after the split", ch.Shard)
+		}
+	}
+	check := func(e *Engine) {
+		t.Helper()
+		all, err := e.StreamShards(info.ID, info.Stream.Label)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parent StreamShard
+		children := 0
+		for _, s := range all {
+			if s.Shard == 0 {
+				parent = s
+			}
+		}
+		for _, s := range all {
+			if s.Shard == 2 || s.Shard == 3 {
+				children++
+				if s.Parent != parent.ID || s.Start != parent.End+1 || !parent.Closed {
+					t.Fatalf("child %+v of %+v", s, parent)
+				}
+			}
+		}
+		if children != 2 {
+			t.Fatalf("%d child stream shards: %+v", children, all)
+		}
+		in, _ := e.DescribeTable("s")
+		if in.ItemCount != 300 {
+			t.Fatalf("item count %d, want 300", in.ItemCount)
+		}
+		for i := range 300 {
+			if getItem(t, e, "s", key(fmt.Sprint("k", i))) == "" {
+				t.Fatalf("item k%d lost", i)
+			}
+		}
+	}
+	check(e)
+	e.Close()
+	e = openClock(t, dir, c)
+	defer e.Close()
+	check(e)
+	putN(t, e, "s", 300, 10)
+	if in, _ := e.DescribeTable("s"); in.ItemCount != 310 {
+		t.Fatalf("after a restart: %d items", in.ItemCount)
+	}
+	if spans, err := e.SplitShard("s", 3); err != nil || len(spans) != 4 || spans[1].ID != 4 || spans[2].ID != 5 {
+		t.Fatalf("second split: %+v, %v", spans, err)
+	}
+}

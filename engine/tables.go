@@ -24,7 +24,25 @@ type table struct {
 	// DeleteTable, so no write lands in a dropped table's key range.
 	ddl     sync.RWMutex
 	dropped bool // guarded by ddl
-	shards  []*shardState
+	// set is the table's current shards. Writes read it under ddl's read
+	// lock; a split, holding ddl, replaces it.
+	set atomic.Pointer[shardSet]
+}
+
+// shardSet is a table's current shards: the shard map and each span's
+// state, both in hash order.
+type shardSet struct {
+	spans  shards.Map
+	states []*shardState
+}
+
+// shards returns the table's current shard states in hash order.
+func (t *table) shards() []*shardState { return t.set.Load().states }
+
+// shardOf returns the state of the shard that owns hash h.
+func (t *table) shardOf(h shards.Hash) *shardState {
+	s := t.set.Load()
+	return s.states[s.spans.Find(h)]
 }
 
 // TableInfo is a table's definition with its live counters.
@@ -76,16 +94,17 @@ func (e *Engine) setTable(name string, t *table) {
 func (e *Engine) newTable(def *catalog.Table) *table {
 	t := &table{}
 	t.def.Store(def)
-	t.shards = make([]*shardState, shards.Count(def.ShardBits))
-	for i := range t.shards {
-		t.shards[i] = e.shard(def, shards.ID(i))
+	set := &shardSet{spans: def.Shards()}
+	for _, sp := range set.spans {
+		set.states = append(set.states, e.shard(def, sp.ID))
 	}
+	t.set.Store(set)
 	return t
 }
 
 func (e *Engine) info(t *table) TableInfo {
 	in := TableInfo{Table: t.def.Load()}
-	for _, st := range t.shards {
+	for _, st := range t.shards() {
 		in.ItemCount += st.count.Load()
 		in.SizeBytes += st.size.Load()
 	}
@@ -140,11 +159,11 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 			return TableInfo{}, fmt.Errorf("opening the stream of table %q: %w", created.Name, err)
 		}
 		for i, s := range opened {
-			t.shards[i].open.Store(s)
+			t.shards()[i].open.Store(s)
 		}
 	}
 	e.setTable(created.Name, t)
-	e.log.Info("table created", "table", created.Name, "id", created.ID, "shards", len(t.shards))
+	e.log.Info("table created", "table", created.Name, "id", created.ID, "shards", len(t.shards()))
 	return e.info(t), nil
 }
 
@@ -218,7 +237,7 @@ func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (Ta
 		return TableInfo{}, err
 	}
 	if switched {
-		for i, st := range t.shards {
+		for i, st := range t.shards() {
 			if opened == nil {
 				st.open.Store(nil)
 			} else {
@@ -255,7 +274,7 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		p := keycodec.TablePrefix(def.ID)
 		b.DeleteRange(p, keycodec.PrefixEnd(p))
 		closeStreamShards(b, t, def)
-		for _, st := range t.shards {
+		for _, st := range t.shards() {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))
 		}
 	})
@@ -265,7 +284,7 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 	if err != nil {
 		return TableInfo{}, fmt.Errorf("deleting table %q: %w", name, err)
 	}
-	for _, st := range t.shards {
+	for _, st := range t.shards() {
 		st.count.Store(0)
 		st.size.Store(0)
 		st.open.Store(nil)

@@ -73,3 +73,75 @@ func ParseSeq(s string) (Seq, error) {
 	}
 	return Seq(n), nil
 }
+
+// Span is one shard of a table's shard map: the hashes [Lo, Hi) it owns
+// and, for a shard made by a split, the shard it was split from.
+type Span struct {
+	ID        ID     `json:"ID"`
+	Lo        uint32 `json:"Lo"`
+	Hi        uint64 `json:"Hi"` // up to 1<<32
+	Parent    ID     `json:"Parent,omitempty"`
+	HasParent bool   `json:"HasParent,omitempty"`
+}
+
+// Map is a table's current shards in hash order: disjoint spans that cover
+// the whole hash space. A table starts with 2^bits equal spans whose ids are
+// their indexes (Uniform); splitting a span replaces it by two halves with
+// new ids, so an id is never reused and never names two ranges.
+type Map []Span
+
+// Uniform is the map of 2^bits equal shards, ids 0 to 2^bits-1.
+func Uniform(bits uint8) Map {
+	m := make(Map, Count(bits))
+	for i := range m {
+		lo, hi := Range(ID(i), bits)
+		m[i] = Span{ID: ID(i), Lo: lo, Hi: hi}
+	}
+	return m
+}
+
+// Find returns the index in m of the span that owns h.
+func (m Map) Find(h Hash) int {
+	lo, hi := 0, len(m)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if uint32(h) >= m[mid].Lo {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// Split returns m with the span at index i replaced by its two halves,
+// whose ids are next and next+1. ok is false if the span is a single hash.
+func (m Map) Split(i int, next ID) (out Map, ok bool) {
+	s := m[i]
+	if s.Hi-uint64(s.Lo) < 2 {
+		return m, false
+	}
+	mid := uint32(uint64(s.Lo) + (s.Hi-uint64(s.Lo))/2)
+	out = make(Map, 0, len(m)+1)
+	out = append(out, m[:i]...)
+	out = append(out,
+		Span{ID: next, Lo: s.Lo, Hi: uint64(mid), Parent: s.ID, HasParent: true},
+		Span{ID: next + 1, Lo: mid, Hi: s.Hi, Parent: s.ID, HasParent: true})
+	return append(out, m[i+1:]...), true
+}
+
+// Check reports whether m covers the hash space with disjoint spans in
+// order.
+func (m Map) Check() error {
+	var at uint64
+	for _, s := range m {
+		if uint64(s.Lo) != at || s.Hi <= uint64(s.Lo) {
+			return fmt.Errorf("shards: span %d [%d, %d) does not follow %d", s.ID, s.Lo, s.Hi, at)
+		}
+		at = s.Hi
+	}
+	if at != 1<<32 {
+		return fmt.Errorf("shards: map ends at %d", at)
+	}
+	return nil
+}

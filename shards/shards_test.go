@@ -53,3 +53,34 @@ func TestSeqText(t *testing.T) {
 		t.Error("text order differs from numeric order")
 	}
 }
+
+func TestMapSplit(t *testing.T) {
+	m := Uniform(2)
+	if err := m.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []uint32{0, 1<<30 - 1, 1 << 30, 3 << 30, 1<<32 - 1} {
+		if got, want := m[m.Find(Hash(h))].ID, Of(Hash(h), 2); got != want {
+			t.Errorf("Find(%#x) = shard %d, Of says %d", h, got, want)
+		}
+	}
+	m2, ok := m.Split(1, 4)
+	if !ok || len(m2) != 5 || m2[1].ID != 4 || m2[2].ID != 5 || m2[1].Parent != 1 || !m2[2].HasParent {
+		t.Fatalf("split: %+v", m2)
+	}
+	if err := m2.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		h    uint32
+		want ID
+	}{{0, 0}, {1 << 30, 4}, {3 << 29, 5}, {1<<31 - 1, 5}, {1 << 31, 2}, {1<<32 - 1, 3}} {
+		if got := m2[m2.Find(Hash(tc.h))].ID; got != tc.want {
+			t.Errorf("after the split, Find(%#x) = %d, want %d", tc.h, got, tc.want)
+		}
+	}
+	one := Map{{ID: 9, Lo: 5, Hi: 6}}
+	if _, ok := one.Split(0, 10); ok {
+		t.Error("split a single hash")
+	}
+}

@@ -21,6 +21,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveCommand(rest, stdout, stderr)
 	case "tail":
 		return tailCommand(rest, stdout, stderr)
+	case "split-shard":
+		return splitCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -39,6 +41,7 @@ func usage(w io.Writer) {
 Usage:
   sluice serve [flags]   start the server (DynamoDB API, change stream on NATS JetStream)
   sluice tail TABLE      print a table's changes as they happen (from its JetStream stream)
+  sluice split-shard TABLE  split a table's shards in two (more stream shards, lineage kept)
   sluice version         print the version
   sluice help [command]  show help for a command
 
@@ -56,6 +59,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 	case args[0] == "tail":
 		tailUsage(stdout)
+	case args[0] == "split-shard":
+		splitUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:

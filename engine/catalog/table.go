@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/shards"
 )
 
 // Billing modes.
@@ -105,6 +106,11 @@ type Table struct {
 	Created   time.Time `json:"Created"`
 	Status    string    `json:"Status"`
 	ShardBits uint8     `json:"ShardBits"`
+	// ShardMap is the table's current shards once one was split (nil:
+	// shards.Uniform(ShardBits)); NextShard is the id the next split's
+	// first half gets.
+	ShardMap  shards.Map `json:"ShardMap,omitempty"`
+	NextShard shards.ID  `json:"NextShard,omitempty"`
 
 	KeySchema            []KeyElement          `json:"KeySchema"`
 	AttributeDefinitions []AttributeDefinition `json:"AttributeDefinitions"`
@@ -127,6 +133,14 @@ type Table struct {
 	// Deleted is when the table was deleted: set only on the definitions of
 	// dropped tables the catalog keeps while their streams are readable.
 	Deleted time.Time `json:"Deleted,omitzero"`
+}
+
+// Shards returns the table's current shard map.
+func (t *Table) Shards() shards.Map {
+	if t.ShardMap != nil {
+		return t.ShardMap
+	}
+	return shards.Uniform(t.ShardBits)
 }
 
 // HashKey returns the partition key's name and type.
@@ -170,6 +184,10 @@ func (t *Table) Clone() *Table {
 	c.GSIs = cloneIndexes(t.GSIs)
 	c.Tags = append([]Tag(nil), t.Tags...)
 	c.Stream.History = append([]StreamEpoch(nil), t.Stream.History...)
+	c.ShardMap = append(shards.Map(nil), t.ShardMap...)
+	if t.ShardMap == nil {
+		c.ShardMap = nil
+	}
 	return &c
 }
 

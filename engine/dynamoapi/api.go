@@ -63,6 +63,7 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 	} {
 		s.Handle(targetPrefix+name, op)
 	}
+	s.Handle(AdminTargetPrefix+"SplitShard", a.splitShard)
 }
 
 // who is the identity a write records.
