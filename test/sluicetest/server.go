@@ -336,7 +336,34 @@ func (s *Server) DynamoDB(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       HTTPClient,
 	}, optFns...)
+}
+
+// HTTPClient is the HTTP client of the SDK clients sluicetest builds. Its
+// transport hands net/http a copy of each request body: smithy-go closes the
+// body it gave as soon as the response arrives, and against a server that
+// answers before the client finished writing (loopback, a large request)
+// net/http then fails the write and closes the connection under the
+// response being read ("use of closed network connection").
+var HTTPClient = &http.Client{Transport: ownBody{http.DefaultTransport}}
+
+type ownBody struct{ next http.RoundTripper }
+
+func (o ownBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return o.next.RoundTrip(req)
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	req.ContentLength = int64(len(b))
+	return o.next.RoundTrip(req)
 }
 
 // Context returns a context for one test step: cancelled when t ends or

@@ -98,58 +98,92 @@ func (s *Server) count(table string) (int, error) {
 	return int(info.State.Msgs), nil
 }
 
-// records reads the whole stream in order through an ordered consumer (a
-// message at a time would take minutes for the crash test's hundreds of
-// thousands of records).
+// records reads the whole stream in order (see each).
 func (s *Server) records(table string) ([]Record, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	var out []Record
+	_, err := s.each(ctx, table, func(r Record) { out = append(out, r) })
+	return out, err
+}
+
+// each calls fn with every record the table's stream holds when it starts,
+// in stream order, through an ordered consumer (a message at a time would
+// take minutes for the crash test's hundreds of thousands of records).
+func (s *Server) each(ctx context.Context, table string, fn func(Record)) (int, error) {
 	stream, closeConn, err := s.open(ctx, table)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer closeConn()
 	if stream == nil {
-		return nil, nil
+		return 0, nil
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	want := int(info.State.Msgs)
-	if want == 0 {
-		return nil, nil
+	if info.State.Msgs == 0 {
+		return 0, nil
 	}
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
 	if err != nil {
-		return nil, fmt.Errorf("creating a consumer on %s: %w", info.Config.Name, err)
+		return 0, fmt.Errorf("creating a consumer on %s: %w", info.Config.Name, err)
 	}
-	out := make([]Record, 0, want)
-	for len(out) < want {
+	n := 0
+	for done := false; !done; {
 		batch, err := cons.FetchNoWait(4096)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", info.Config.Name, err)
+			return n, fmt.Errorf("reading %s: %w", info.Config.Name, err)
 		}
-		n := 0
+		got := 0
 		for m := range batch.Messages() {
 			md, err := m.Metadata()
 			if err != nil {
-				return nil, err
+				return n, err
 			}
-			out = append(out, Record{StreamSeq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+			fn(Record{StreamSeq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
 			n++
+			got++
+			done = done || md.Sequence.Stream >= info.State.LastSeq
 		}
 		if err := batch.Error(); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", info.Config.Name, err)
+			return n, fmt.Errorf("reading %s: %w", info.Config.Name, err)
 		}
-		if n == 0 {
+		if got == 0 && !done {
 			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("reading %s: %d of %d records: %w", info.Config.Name, len(out), want, err)
+				return n, fmt.Errorf("reading %s: %d records, up to stream sequence %d: %w", info.Config.Name, n, info.State.LastSeq, err)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	return out, nil
+	return n, nil
+}
+
+// EachRecord waits up to timeout until the table's stream holds at least
+// want records, then calls fn with every record of the stream in stream
+// order, one at a time, and returns how many there were. Unlike Records it
+// holds no record after fn returns, for runs of hundreds of thousands.
+func (s *Server) EachRecord(t testing.TB, table string, want int, timeout time.Duration, fn func(Record)) int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		have, err := s.count(table)
+		if err == nil && have >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %d change records of %s: have %d after %s (%v)", want, table, have, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(5*time.Minute))
+	defer cancel()
+	n, err := s.each(ctx, table, fn)
+	if err != nil {
+		t.Fatalf("reading the change records of %s: %v", table, err)
+	}
+	return n
 }
 
 // defaultWait is how long tests usually wait for the relay.
