@@ -179,13 +179,12 @@ func (s *Streams) first(st engine.StreamInfo, sh engine.StreamShard) (shards.Seq
 	return recs[0].Seq, nil
 }
 
-// end is a stream shard's last sequence number: its End once closed, the
-// table shard's last committed one while open.
-func (s *Streams) end(st engine.StreamInfo, sh engine.StreamShard) shards.Seq {
-	if sh.Closed {
-		return sh.End
-	}
-	return s.e.LastSeq(st.TableID, sh.Shard)
+// end is a stream shard's last sequence number: its End once closed, and
+// while open the last change committed when its lineage was read (see
+// engine.StreamShards: reading past it could take a change that a rollover
+// gave to the shard's child).
+func (s *Streams) end(_ engine.StreamInfo, sh engine.StreamShard) shards.Seq {
+	return sh.End
 }
 
 // Records answers GetRecords: up to limit records (at most MaxRecords and

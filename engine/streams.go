@@ -47,7 +47,8 @@ type StreamShard struct {
 	Label  string    `json:"Label"` // the stream it belongs to
 	Shard  shards.ID `json:"Shard"` // the table shard whose log it reads
 	// Start is its first sequence number; End its last once Closed (End is
-	// Start-1 for a stream shard closed before any change).
+	// Start-1 for a stream shard closed before any change). StreamShards
+	// sets an open shard's End to the last change committed so far.
 	Start   shards.Seq `json:"Start"`
 	End     shards.Seq `json:"End,omitempty"`
 	Closed  bool       `json:"Closed,omitempty"`
@@ -275,13 +276,26 @@ func (e *Engine) Streams() []StreamInfo {
 }
 
 // StreamShards returns the shards of a table's stream in id (creation)
-// order, leaving out those whose every record was trimmed.
+// order, leaving out those whose every record was trimmed and the empty
+// closed ones older than the retention window. The End of an open shard is
+// its table shard's last committed sequence number, read before the
+// lineage: a reader that stops there never reads a change that a rollover
+// committed meanwhile gave to the shard's child (that rollover closes the
+// shard at or past it).
 func (e *Engine) StreamShards(table uint32, label string) ([]StreamShard, error) {
 	leave, err := e.enter()
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
+	last := map[shards.ID]shards.Seq{}
+	e.mu.Lock()
+	for k, st := range e.mu.shards {
+		if k.table == table {
+			last[k.shard] = shards.Seq(st.lastSeq.Load())
+		}
+	}
+	e.mu.Unlock()
 	all, err := e.lineage(table)
 	if err != nil {
 		return nil, err
@@ -293,17 +307,30 @@ func (e *Engine) StreamShards(table uint32, label string) ([]StreamShard, error)
 		if s.Label != label {
 			continue
 		}
+		if !s.Closed {
+			s.End = last[s.Shard]
+			out = append(out, *s)
+			continue
+		}
+		if s.End < s.Start { // closed before any change
+			if s.Created.After(horizon) {
+				out = append(out, *s)
+			}
+			continue
+		}
 		f, ok := first[s.Shard]
 		if !ok {
 			if f, err = e.firstSeq(table, s.Shard); err != nil {
 				return nil, err
 			}
+			if f == 0 { // the log is empty: everything up to last was trimmed
+				f = last[s.Shard] + 1
+			}
 			first[s.Shard] = f
 		}
-		if s.Closed && ((f > 0 && s.End < f) || (f == 0 && (s.End >= s.Start || horizon.After(s.Created)))) {
-			continue // every record it had was trimmed
+		if s.End >= f {
+			out = append(out, *s)
 		}
-		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b StreamShard) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
