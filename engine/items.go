@@ -144,7 +144,7 @@ func (e *Engine) itemKey(def *catalog.Table, item attr.Item, exact bool) (keyPar
 		kp.sk = sk
 	}
 	typ, canon := keycodec.Canonical(*pk)
-	kp.hash = shards.HashKey(typ, canon)
+	kp.hash = shards.HashKey(def.HashVersion, typ, canon)
 	kp.key = keycodec.ItemKey(nil, def.ID, kp.hash, *pk, kp.sk)
 	switch pk.T {
 	case attr.TypeB:

@@ -139,7 +139,7 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 		return ReadResult{}, err
 	}
 	typ, canon := keycodec.Canonical(req.Hash)
-	h := shards.HashKey(typ, canon)
+	h := shards.HashKey(def.HashVersion, typ, canon)
 	prefix := keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
 	lower, upper := sortKeyRange(prefix, req.Range)
 

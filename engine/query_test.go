@@ -302,7 +302,7 @@ func scanKeys(t *testing.T, e *Engine, req ScanRequest) []string {
 
 func hashOf(pk string) uint64 {
 	typ, canon := keycodec.Canonical(attr.S(pk))
-	return uint64(shards.HashKey(typ, canon))
+	return uint64(shards.HashKey(shards.HashXX, typ, canon))
 }
 
 func TestScanSegments(t *testing.T) {

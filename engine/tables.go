@@ -133,6 +133,7 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 	def.Created = e.opts.Now().Truncate(time.Millisecond)
 	def.Status = catalog.StatusActive
 	def.ShardBits = uint8(bits.TrailingZeros(uint(e.opts.Shards)))
+	def.HashVersion = shards.HashXX
 	if def.Stream.Enabled {
 		def.Stream.Label = streamLabel(def.Created)
 		def.Stream.History = []catalog.StreamEpoch{{Label: def.Stream.Label, ViewType: def.Stream.ViewType, Created: def.Created}}

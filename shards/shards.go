@@ -4,19 +4,39 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Hash is the 32-bit partition-key hash that prefixes every item's storage key.
 type Hash uint32
 
-// HashKey hashes the canonical bytes of a partition key value. The caller
-// passes the key's type tag and its canonical bytes, so that the string "1"
-// and the number 1 land in independent places.
-func HashKey(typ byte, canonical []byte) Hash {
-	h := fnv.New32a()
-	h.Write([]byte{typ})
-	h.Write(canonical)
-	return Hash(h.Sum32())
+// Hash functions, by the version a table records (catalog.Table.HashVersion).
+const (
+	// HashFNV is FNV-1a (32 bits): the hash of the tables created before
+	// version HashXX. Its top bits, which pick the shard, barely depend on
+	// a key's last bytes, so keys such as "user0".."user9" share a shard.
+	HashFNV uint8 = 0
+	// HashXX is the top 32 bits of xxHash64: every bit depends on every
+	// byte. New tables use it.
+	HashXX uint8 = 1
+)
+
+// HashKey hashes the canonical bytes of a partition key value with the
+// table's hash version. The caller passes the key's type tag and its
+// canonical bytes, so that the string "1" and the number 1 land in
+// independent places.
+func HashKey(version uint8, typ byte, canonical []byte) Hash {
+	if version == HashFNV {
+		h := fnv.New32a()
+		h.Write([]byte{typ})
+		h.Write(canonical)
+		return Hash(h.Sum32())
+	}
+	d := xxhash.New()
+	d.Write([]byte{typ})
+	d.Write(canonical)
+	return Hash(d.Sum64() >> 32)
 }
 
 // MaxBits bounds the number of shards per table (2^MaxBits).

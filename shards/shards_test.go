@@ -1,6 +1,9 @@
 package shards
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestOfRange(t *testing.T) {
 	for _, bits := range []uint8{0, 1, 2, 4, 8, MaxBits} {
@@ -20,15 +23,35 @@ func TestOfRange(t *testing.T) {
 func TestHashKeyStable(t *testing.T) {
 	// The hash is part of the on-disk format: these values must never change.
 	for _, tc := range []struct {
-		typ  byte
-		key  string
-		want Hash
+		version uint8
+		typ     byte
+		key     string
+		want    Hash
 	}{
-		{'S', "user#1", 0x2992b599},
-		{'N', "1", 0x83e6f3a0},
+		{HashFNV, 'S', "user#1", 0x2992b599},
+		{HashFNV, 'N', "1", 0x83e6f3a0},
+		{HashXX, 'S', "user#1", 0x17390037},
+		{HashXX, 'N', "1", 0x301ab848},
 	} {
-		if got := HashKey(tc.typ, []byte(tc.key)); got != tc.want {
-			t.Errorf("HashKey(%c, %q) = %#x, want %#x", tc.typ, tc.key, got, tc.want)
+		if got := HashKey(tc.version, tc.typ, []byte(tc.key)); got != tc.want {
+			t.Errorf("HashKey(%d, %c, %q) = %#x, want %#x", tc.version, tc.typ, tc.key, got, tc.want)
+		}
+	}
+}
+
+// TestHashSpread checks that sequential keys, which differ in their last
+// bytes only, spread over the shards with the current hash (FNV-1a puts
+// "user0".."user9" in one shard of four).
+func TestHashSpread(t *testing.T) {
+	for _, prefix := range []string{"user", "k", "acct-00", "2026-11-21T08:00:0"} {
+		var n [16]int
+		for i := range 1600 {
+			n[Of(HashKey(HashXX, 'S', []byte(fmt.Sprint(prefix, i))), 4)]++
+		}
+		for sh, c := range n {
+			if c < 60 || c > 140 { // 100 expected per shard
+				t.Errorf("prefix %q: shard %d of 16 holds %d of 1600 keys", prefix, sh, c)
+			}
 		}
 	}
 }

@@ -111,6 +111,9 @@ type Table struct {
 	// first half gets.
 	ShardMap  shards.Map `json:"ShardMap,omitempty"`
 	NextShard shards.ID  `json:"NextShard,omitempty"`
+	// HashVersion is the partition-key hash of the table's storage keys
+	// (shards.HashFNV for tables created before shards.HashXX).
+	HashVersion uint8 `json:"HashVersion,omitempty"`
 
 	KeySchema            []KeyElement          `json:"KeySchema"`
 	AttributeDefinitions []AttributeDefinition `json:"AttributeDefinitions"`

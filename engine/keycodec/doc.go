@@ -44,6 +44,9 @@
 // Canonical gives the bytes that shards.HashKey hashes, with a type tag:
 // 'S' and the UTF-8 bytes, 'N' and the canonical decimal text, 'B' and the
 // raw bytes. The string "1" and the number 1 therefore hash independently.
+// The hash function is the table's HashVersion (catalog): xxHash64's top 32
+// bits for tables created since it exists, FNV-1a for older ones, whose
+// keys stay where they are.
 //
 // # Storage keys
 //
