@@ -41,6 +41,9 @@ const (
 	Latest              = "LATEST"
 	AtSequenceNumber    = "AT_SEQUENCE_NUMBER"
 	AfterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
+	// AtTimestamp is Sluice's addition (as Kinesis has it): the first
+	// record committed at or after a time.
+	AtTimestamp = "AT_TIMESTAMP"
 )
 
 // Messages, as DynamoDB (or, where marked, DynamoDB Local) words them.
@@ -118,11 +121,12 @@ func (s *Streams) shard(st engine.StreamInfo, id string) (engine.StreamShard, er
 }
 
 // Iterator answers GetShardIterator: typ is one of the iterator types and
-// seq the SequenceNumber member ("" when absent), checked for shape.
-func (s *Streams) Iterator(arn, shardID, typ, seq string) (string, error) {
+// seq the SequenceNumber member ("" when absent), checked for shape; at is
+// the time of an AT_TIMESTAMP iterator.
+func (s *Streams) Iterator(arn, shardID, typ, seq string, at time.Time) (string, error) {
 	var want shards.Seq
 	switch typ {
-	case TrimHorizon, Latest:
+	case TrimHorizon, Latest, AtTimestamp:
 		if seq != "" {
 			return "", attr.Invalid(msgSeqForbidden)
 		}
@@ -151,6 +155,10 @@ func (s *Streams) Iterator(arn, shardID, typ, seq string) (string, error) {
 		pos = max(sh.Start, first)
 	case Latest:
 		pos = s.end(st, sh) + 1
+	case AtTimestamp:
+		if pos, err = s.firstAt(st, sh, max(sh.Start, first), at); err != nil {
+			return "", err
+		}
 	case AtSequenceNumber, AfterSequenceNumber:
 		if want < sh.Start || want > s.end(st, sh) {
 			return "", attr.Invalid("%sSequenceNumber %s is not in shard %s", "One or more parameter values were invalid: ", seq, sh.ID)
@@ -164,6 +172,34 @@ func (s *Streams) Iterator(arn, shardID, typ, seq string) (string, error) {
 		}
 	}
 	return s.encode(arn, iterator{table: st.TableID, shard: sh.ID, next: pos, issued: s.now()}), nil
+}
+
+// firstAt finds, by bisection over the shard's change log from lo to its
+// end, the first record committed at or after t (commit times do not
+// decrease within a shard); past the last, the position after it.
+func (s *Streams) firstAt(st engine.StreamInfo, sh engine.StreamShard, lo shards.Seq, t time.Time) (shards.Seq, error) {
+	hi := s.end(st, sh) + 1 // the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		recs, err := s.e.ChangeLog().Read(st.TableID, sh.Shard, mid, 1)
+		if err != nil {
+			return 0, err
+		}
+		if len(recs) == 0 || recs[0].Seq > hi {
+			hi = mid
+			continue
+		}
+		when, err := recordTime(recs[0].Data)
+		if err != nil {
+			return 0, err
+		}
+		if when.Before(t) {
+			lo = recs[0].Seq + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }
 
 // first is the oldest sequence number of a shard still in the change log

@@ -59,6 +59,7 @@ func TestStreamsRecords(t *testing.T) {
 	e, s, arn := streamEngine(t, clock)
 	for i := range 10 {
 		put(t, e, "tbl", fmt.Sprint("k", i), i)
+		now = now.Add(time.Second)
 	}
 	sh := shardID(t, s, arn)
 	read := func(it string, limit int) ([][]byte, string) {
@@ -69,7 +70,7 @@ func TestStreamsRecords(t *testing.T) {
 		}
 		return recs, next
 	}
-	it, err := s.Iterator(arn, sh, TrimHorizon, "")
+	it, err := s.Iterator(arn, sh, TrimHorizon, "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestStreamsRecords(t *testing.T) {
 	if recs, _ = read(next, 100); len(recs) != 0 {
 		t.Fatalf("%d records past the end", len(recs))
 	}
-	latest, err := s.Iterator(arn, sh, Latest, "")
+	latest, err := s.Iterator(arn, sh, Latest, "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,27 +96,50 @@ func TestStreamsRecords(t *testing.T) {
 	if recs, _ = read(latest, 100); len(recs) != 1 || !strings.Contains(string(recs[0]), "late") {
 		t.Fatalf("LATEST then a write: %q", recs)
 	}
-	at, err := s.Iterator(arn, sh, AtSequenceNumber, "000000000000000000005")
+	at, err := s.Iterator(arn, sh, AtSequenceNumber, "000000000000000000005", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if recs, _ = read(at, 1); !strings.Contains(string(recs[0]), `"SequenceNumber":"000000000000000000005"`) {
 		t.Fatalf("AT_SEQUENCE_NUMBER 5: %s", recs[0])
 	}
-	after, err := s.Iterator(arn, sh, AfterSequenceNumber, "000000000000000000005")
+	after, err := s.Iterator(arn, sh, AfterSequenceNumber, "000000000000000000005", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if recs, _ = read(after, 1); !strings.Contains(string(recs[0]), `"SequenceNumber":"000000000000000000006"`) {
 		t.Fatalf("AFTER_SEQUENCE_NUMBER 5: %s", recs[0])
 	}
-	if _, err := s.Iterator(arn, sh, AtSequenceNumber, "000000000000000000099"); !errors.Is(err, attr.ErrValidation) {
+	// Records 1..10 were committed at t0, t0+1s, ... t0+9s.
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		want string // first record's sequence number, "" for none
+	}{
+		{t0.Add(-time.Hour), "000000000000000000001"},
+		{t0.Add(3 * time.Second), "000000000000000000004"},
+		{t0.Add(3500 * time.Millisecond), "000000000000000000005"},
+		{t0.Add(time.Hour), ""},
+	} {
+		it, err := s.Iterator(arn, sh, AtTimestamp, "", tc.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := read(it, 1)
+		if tc.want == "" && len(recs) == 0 {
+			continue
+		}
+		if len(recs) == 0 || !strings.Contains(string(recs[0]), `"SequenceNumber":"`+tc.want+`"`) {
+			t.Errorf("AT_TIMESTAMP %s: %q, want record %s", tc.at, recs, tc.want)
+		}
+	}
+	if _, err := s.Iterator(arn, sh, AtSequenceNumber, "000000000000000000099", time.Time{}); !errors.Is(err, attr.ErrValidation) {
 		t.Errorf("sequence number past the shard: %v", err)
 	}
-	if _, err := s.Iterator(arn, sh, Latest, "000000000000000000005"); !errors.Is(err, attr.ErrValidation) {
+	if _, err := s.Iterator(arn, sh, Latest, "000000000000000000005", time.Time{}); !errors.Is(err, attr.ErrValidation) {
 		t.Errorf("sequence number with LATEST: %v", err)
 	}
-	if _, err := s.Iterator(arn+"x", sh, Latest, ""); !errors.Is(err, engine.ErrTableNotFound) {
+	if _, err := s.Iterator(arn+"x", sh, Latest, "", time.Time{}); !errors.Is(err, engine.ErrTableNotFound) {
 		t.Errorf("unknown stream: %v", err)
 	}
 	now = now.Add(IteratorTTL + time.Second)
@@ -130,7 +154,7 @@ func TestStreamsClosedShard(t *testing.T) {
 	e, s, arn := streamEngine(t, nil)
 	put(t, e, "tbl", "a", 1)
 	sh := shardID(t, s, arn)
-	it, err := s.Iterator(arn, sh, TrimHorizon, "")
+	it, err := s.Iterator(arn, sh, TrimHorizon, "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +205,7 @@ func BenchmarkRecords(b *testing.B) {
 				}
 			}
 			sh := shardID(b, s, arn)
-			it, err := s.Iterator(arn, sh, TrimHorizon, "")
+			it, err := s.Iterator(arn, sh, TrimHorizon, "", time.Time{})
 			if err != nil {
 				b.Fatal(err)
 			}

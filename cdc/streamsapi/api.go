@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluicedb/sluice/cdc"
 	"github.com/sluicedb/sluice/engine"
+	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/wire"
 )
@@ -52,7 +53,7 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 }
 
 // Member constraints of the Streams API model.
-var enumIteratorType = []string{cdc.TrimHorizon, cdc.Latest, cdc.AtSequenceNumber, cdc.AfterSequenceNumber}
+var enumIteratorType = []string{cdc.TrimHorizon, cdc.Latest, cdc.AtSequenceNumber, cdc.AfterSequenceNumber, cdc.AtTimestamp}
 
 type listStreamsIn struct {
 	TableName               *string `json:"TableName"`
@@ -246,6 +247,8 @@ type getShardIteratorIn struct {
 	ShardId           *string `json:"ShardId"`
 	ShardIteratorType *string `json:"ShardIteratorType"`
 	SequenceNumber    *string `json:"SequenceNumber"`
+	// Timestamp (epoch seconds) is for AT_TIMESTAMP, Sluice's addition.
+	Timestamp *float64 `json:"Timestamp"`
 }
 
 // getShardIterator answers GetShardIterator.
@@ -272,7 +275,14 @@ func (a *api) getShardIterator(_ context.Context, req *wire.Request) (any, error
 	if in.SequenceNumber != nil {
 		seq = *in.SequenceNumber
 	}
-	it, err := a.s.Iterator(*in.StreamArn, *in.ShardId, *in.ShardIteratorType, seq)
+	var at time.Time
+	if *in.ShardIteratorType == cdc.AtTimestamp {
+		if in.Timestamp == nil {
+			return nil, attr.Invalid("One or more parameter values were invalid: Timestamp is required for iterator type AT_TIMESTAMP")
+		}
+		at = time.UnixMilli(int64(*in.Timestamp * 1000))
+	}
+	it, err := a.s.Iterator(*in.StreamArn, *in.ShardId, *in.ShardIteratorType, seq, at)
 	if err != nil {
 		return nil, err
 	}
