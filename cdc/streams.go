@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -227,68 +228,91 @@ func (s *Streams) end(_ engine.StreamInfo, sh engine.StreamShard) shards.Seq {
 // MaxRecordBytes) from the iterator on, as the stream's view type shows
 // them, and the next iterator ("" once a closed shard is read to its end).
 func (s *Streams) Records(iter string, limit int) (records [][]byte, next string, err error) {
+	_, next, err = s.AppendRecords(nil, iter, limit, func(rec []byte) { records = append(records, bytes.Clone(rec)) })
+	return records, next, err
+}
+
+// AppendRecords is Records for the wire: it appends the records to dst as
+// the members of a JSON array (comma-separated, without brackets) and calls
+// each, if not nil, with each record, copying nothing else.
+func (s *Streams) AppendRecords(dst []byte, iter string, limit int, each func([]byte)) (out []byte, next string, err error) {
 	arn, it, err := s.decode(iter)
 	if err != nil {
-		return nil, "", err
+		return dst, "", err
 	}
 	if s.now().Sub(it.issued) > IteratorTTL {
-		return nil, "", attr.Errorf(wire.ErrExpiredIterator, msgExpired)
+		return dst, "", attr.Errorf(wire.ErrExpiredIterator, msgExpired)
 	}
 	st, err := s.Find(arn)
 	if err != nil {
-		return nil, "", err
+		return dst, "", err
 	}
 	if st.TableID != it.table {
-		return nil, "", attr.Invalid(msgBadIterator)
+		return dst, "", attr.Invalid(msgBadIterator)
 	}
 	sh, err := s.shard(st, it.shard)
 	if err != nil {
-		return nil, "", err
+		return dst, "", err
 	}
 	first, err := s.first(st, sh)
 	if err != nil {
-		return nil, "", err
-	}
-	if it.next < first && it.next <= s.end(st, sh) {
-		return nil, "", attr.Errorf(wire.ErrTrimmedDataAccess, msgTrimmed)
+		return dst, "", err
 	}
 	end := s.end(st, sh)
+	if it.next < first && it.next <= end {
+		return dst, "", attr.Errorf(wire.ErrTrimmedDataAccess, msgTrimmed)
+	}
 	pos := it.next
 	if n := min(limit, MaxRecords); pos <= end && n > 0 {
-		recs, err := s.e.ChangeLog().Read(st.TableID, sh.Shard, pos, min(n, int(end-pos+1)))
-		if err != nil {
-			return nil, "", err
-		}
-		size := 0
-		for _, c := range recs {
-			if c.Seq > end {
-				break
+		count, size, start := 0, 0, len(dst)
+		var ferr error
+		err := s.e.ChangeLog().Scan(st.TableID, sh.Shard, pos, func(seq shards.Seq, walValue []byte) bool {
+			if seq > end {
+				return false
 			}
-			data, sizes, known, err := event.Data(c.Data)
+			data, sizes, known, err := event.Data(walValue)
 			if err != nil {
-				return nil, "", fmt.Errorf("stream record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
+				ferr = fmt.Errorf("stream record %d/%d/%d: %w", st.TableID, sh.Shard, seq, err)
+				return false
 			}
 			var sz *event.Sizes
 			if known {
 				sz = &sizes
 			}
-			rec, err := event.Project(data, st.ViewType, sz)
-			if err != nil {
-				return nil, "", fmt.Errorf("stream record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
+			mark := len(dst)
+			if count > 0 {
+				dst = append(dst, ',')
 			}
-			if size+len(rec) > MaxRecordBytes && len(records) > 0 {
-				break
+			from := len(dst)
+			if dst, err = event.AppendProject(dst, data, st.ViewType, sz); err != nil {
+				ferr = fmt.Errorf("stream record %d/%d/%d: %w", st.TableID, sh.Shard, seq, err)
+				return false
+			}
+			rec := dst[from:]
+			if size+len(rec) > MaxRecordBytes && count > 0 {
+				dst = dst[:mark] // over the limit: the next call returns it
+				return false
+			}
+			if each != nil {
+				each(rec)
 			}
 			size += len(rec)
-			records = append(records, rec)
-			pos = c.Seq + 1
+			count++
+			pos = seq + 1
+			return count < n
+		})
+		if err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return dst[:start], "", err
 		}
 	}
 	if sh.Closed && pos > sh.End {
-		return records, "", nil
+		return dst, "", nil
 	}
 	it.next, it.issued = pos, s.now()
-	return records, s.encode(arn, it), nil
+	return dst, s.encode(arn, it), nil
 }
 
 // iterator is a decoded shard iterator.

@@ -210,10 +210,13 @@ func BenchmarkRecords(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			var buf []byte
 			for b.Loop() {
-				recs, _, err := s.Records(it, 1000)
-				if err != nil || len(recs) != 1000 {
-					b.Fatal(len(recs), err)
+				n := 0
+				var err error
+				buf, _, err = s.AppendRecords(buf[:0], it, 1000, func([]byte) { n++ })
+				if err != nil || n != 1000 {
+					b.Fatal(n, err)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/record")

@@ -105,26 +105,45 @@ func (c *ChangeLog) Read(table uint32, sh shards.ID, from shards.Seq, max int) (
 
 // readLog is Read for callers that entered the engine.
 func (e *Engine) readLog(table uint32, sh shards.ID, from shards.Seq, max int) ([]Change, error) {
+	var out []Change
+	err := e.scanLog(table, sh, from, func(seq shards.Seq, data []byte) bool {
+		out = append(out, Change{TableID: table, Shard: sh, Seq: seq, Data: append([]byte(nil), data...)})
+		return len(out) < max
+	})
+	return out, err
+}
+
+// Scan calls fn with the records of a shard from sequence number from on,
+// in order, until fn returns false or the log ends. data is valid only
+// during the call: Scan copies nothing, for readers that transform each
+// record anyway (GetRecords).
+func (c *ChangeLog) Scan(table uint32, sh shards.ID, from shards.Seq, fn func(seq shards.Seq, data []byte) bool) error {
+	leave, err := c.e.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	return c.e.scanLog(table, sh, from, fn)
+}
+
+func (e *Engine) scanLog(table uint32, sh shards.ID, from shards.Seq, fn func(seq shards.Seq, data []byte) bool) error {
 	p := keycodec.WALPrefix(table, sh)
 	it, err := e.db.NewIter(keycodec.WALKey(table, sh, from), keycodec.PrefixEnd(p))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer it.Close()
-	var out []Change
-	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
+	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		v, err := it.Value()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, Change{
-			TableID: table, Shard: sh,
-			Seq:  shards.Seq(binary.BigEndian.Uint64(k[len(k)-8:])),
-			Data: append([]byte(nil), v...),
-		})
+		if !fn(shards.Seq(binary.BigEndian.Uint64(k[len(k)-8:])), v) {
+			break
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // First returns the oldest sequence number still in a shard's log, or 0 if

@@ -22,10 +22,18 @@ const (
 // The JSON is otherwise byte for byte the data's. sizes, when not nil, are
 // the record's (HdrSizes); without them the images are decoded to size them.
 func Project(data []byte, view string, sizes *Sizes) ([]byte, error) {
+	if view == ViewNewAndOld {
+		return data, nil
+	}
+	return AppendProject(nil, data, view, sizes)
+}
+
+// AppendProject appends Project's result to dst.
+func AppendProject(dst, data []byte, view string, sizes *Sizes) ([]byte, error) {
 	var drop [2]string // member names to leave out
 	switch view {
 	case ViewNewAndOld:
-		return data, nil
+		return append(dst, data...), nil
 	case ViewKeysOnly:
 		drop = [2]string{"NewImage", "OldImage"}
 	case ViewNewImage:
@@ -33,16 +41,16 @@ func Project(data []byte, view string, sizes *Sizes) ([]byte, error) {
 	case ViewOldImage:
 		drop = [2]string{"NewImage", ""}
 	default:
-		return nil, fmt.Errorf("event: unknown stream view type %q", view)
+		return dst, fmt.Errorf("event: unknown stream view type %q", view)
 	}
 	var buf [16]member // records have a dozen members: no allocation
 	start, end, err := objectMember(data, 0, "dynamodb", buf[:0])
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	members, err := objectMembers(data, start, buf[:0])
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	keep := func(name []byte) bool { return string(name) != drop[0] && string(name) != drop[1] }
 	size := 0
@@ -63,14 +71,13 @@ func Project(data []byte, view string, sizes *Sizes) ([]byte, error) {
 				}
 				var it attr.Item
 				if err := it.UnmarshalJSON(data[m.value[0]:m.value[1]]); err != nil {
-					return nil, fmt.Errorf("event: %s: %w", name, err)
+					return dst, fmt.Errorf("event: %s: %w", name, err)
 				}
 				size += attr.ItemSize(it)
 			}
 		}
 	}
-	out := make([]byte, 0, len(data))
-	out = append(out, data[:start+1]...) // through the dynamodb object's '{'
+	out := append(dst, data[:start+1]...) // through the dynamodb object's '{'
 	first := true
 	for _, m := range members {
 		name := m.nameOf(data)

@@ -315,21 +315,11 @@ func (a *api) getRecords(_ context.Context, req *wire.Request) (any, error) {
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	recs, next, err := a.s.Records(*in.ShardIterator, limit)
+	b := make([]byte, 0, 64<<10)
+	b = append(b, `{"Records":[`...)
+	b, next, err := a.s.AppendRecords(b, *in.ShardIterator, limit, nil)
 	if err != nil {
 		return nil, err
-	}
-	n := 32 + len(next)
-	for _, r := range recs {
-		n += len(r) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, `{"Records":[`...)
-	for i, r := range recs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, r...)
 	}
 	b = append(b, ']')
 	if next != "" {

@@ -2,10 +2,10 @@ package wire
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"compress/zlib"
 	"errors"
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"net/http"
 	"strings"
