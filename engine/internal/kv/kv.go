@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -69,6 +70,17 @@ func Open(opts Options) (*DB, error) {
 	// and most inserts look up a key that does not exist.
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	// Values of 256 bytes and more (items, and change records, which hold
+	// both images and live 24 hours) go to blob files that compactions
+	// reference instead of rewriting: the CPU of a sustained put load on a
+	// growing table fell from 230 to 179 µs per put, and BatchWriteItem's
+	// by 12% (docs/benchmarks.md). CockroachDB runs with the same policy.
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{
+			Enabled: true, MinimumSize: 256, MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2,
+		}
 	}
 	p, err := pebble.Open(opts.Dir, po)
 	if err != nil {
