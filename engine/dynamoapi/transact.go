@@ -444,24 +444,9 @@ func javaTransactWrite(items []*transactWriteItemIn) string {
 				a    *txActionIn
 				name string
 			}{{item.ConditionCheck, "ConditionCheck"}, {item.Put, "Put"}, {item.Delete, "Delete"}, {item.Update, "Update"}} {
-				if c.a == nil {
-					continue
+				if c.a != nil {
+					javaAction(&b, c.name, c.a.Key, c.a.Item, c.a.TableName)
 				}
-				b.WriteString(c.name + ": {")
-				if c.a.Key != nil {
-					b.WriteString("Key: ")
-					javaItem(&b, c.a.Key)
-					b.WriteString(",")
-				}
-				if c.a.Item != nil {
-					b.WriteString("Item: ")
-					javaItem(&b, c.a.Item)
-					b.WriteString(",")
-				}
-				if c.a.TableName != nil {
-					b.WriteString("TableName: " + *c.a.TableName)
-				}
-				b.WriteString("}")
 			}
 		}
 		b.WriteByte('}')
@@ -480,19 +465,29 @@ func javaTransactGet(items []*transactGetItemIn) string {
 		}
 		b.WriteByte('{')
 		if item != nil && item.Get != nil {
-			b.WriteString("Get: {")
-			if item.Get.Key != nil {
-				b.WriteString("Key: ")
-				javaItem(&b, item.Get.Key)
-				b.WriteString(",")
-			}
-			if item.Get.TableName != nil {
-				b.WriteString("TableName: " + *item.Get.TableName)
-			}
-			b.WriteString("}")
+			javaAction(&b, "Get", item.Get.Key, nil, item.Get.TableName)
 		}
 		b.WriteByte('}')
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// javaAction renders one action object: "Name: {Key: ..., Item: ...,TableName: t}".
+func javaAction(b *strings.Builder, name string, key, item attr.Item, table *string) {
+	b.WriteString(name + ": {")
+	if key != nil {
+		b.WriteString("Key: ")
+		javaItem(b, key)
+		b.WriteString(",")
+	}
+	if item != nil {
+		b.WriteString("Item: ")
+		javaItem(b, item)
+		b.WriteString(",")
+	}
+	if table != nil {
+		b.WriteString("TableName: " + *table)
+	}
+	b.WriteString("}")
 }
