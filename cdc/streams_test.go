@@ -223,3 +223,36 @@ func BenchmarkRecords(b *testing.B) {
 		})
 	}
 }
+
+// TestStreamsTrimmed checks reads below what the change log still holds:
+// an iterator there answers TrimmedDataAccessException, TRIM_HORIZON starts
+// at the oldest record left.
+func TestStreamsTrimmed(t *testing.T) {
+	e, s, arn := streamEngine(t, nil)
+	for i := range 10 {
+		put(t, e, "tbl", fmt.Sprint("k", i), i)
+	}
+	sh := shardID(t, s, arn)
+	old, err := s.Iterator(arn, sh, TrimHorizon, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Find(arn)
+	if err := e.ChangeLog().Trim(st.TableID, 0, 4); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Records(old, 10); !errors.Is(err, wire.ErrTrimmedDataAccess) {
+		t.Errorf("iterator below the trim point: %v", err)
+	}
+	if _, err := s.Iterator(arn, sh, AtSequenceNumber, "000000000000000000002", time.Time{}); !errors.Is(err, wire.ErrTrimmedDataAccess) {
+		t.Errorf("AT_SEQUENCE_NUMBER below the trim point: %v", err)
+	}
+	it, err := s.Iterator(arn, sh, TrimHorizon, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := s.Records(it, 10)
+	if err != nil || len(recs) != 6 || !strings.Contains(string(recs[0]), `"SequenceNumber":"000000000000000000005"`) {
+		t.Fatalf("TRIM_HORIZON after the trim: %d records, %v", len(recs), err)
+	}
+}
