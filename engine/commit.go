@@ -19,6 +19,8 @@ type change struct {
 	countDelta, sizeDelta int64
 	// rec is complete but for Seq and Time, which the committer assigns.
 	rec event.Record
+	// lsi are the writes of the item's local secondary index entries.
+	lsi []lsiOp
 }
 
 // commitReq is what a writer hands the committer: changes that commit
@@ -173,6 +175,13 @@ func (c *committer) commitBatch(q []*commitReq) {
 				b.Delete(ch.key)
 			} else {
 				b.Set(ch.key, ch.value)
+			}
+			for _, op := range ch.lsi {
+				if op.value == nil {
+					b.Delete(op.key)
+				} else {
+					b.Set(op.key, op.value)
+				}
 			}
 			ch.rec.Seq = p.seq
 			ch.rec.Time = now

@@ -390,26 +390,26 @@ func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, 
 		name, countDelta = event.Modify, 0
 	}
 	st := t.shardOf(kp.hash)
-	return change{
+	return withLSIs(change{
 		shard:      st,
 		key:        kp.key,
 		value:      encodeStored(size, newJSON),
 		countDelta: countDelta,
 		sizeDelta:  int64(size - oldSize),
 		rec:        e.record(def, kp, st.shard, name, oldJSON, newJSON, oldSize, size, who),
-	}, true
+	}, def, kp, oldJSON, newJSON), true
 }
 
 // deleteChange is the change that deletes the existing item at kp.
 func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize int, oldJSON []byte, who event.Identity) change {
 	st := t.shardOf(kp.hash)
-	return change{
+	return withLSIs(change{
 		shard:      st,
 		key:        kp.key,
 		countDelta: -1,
 		sizeDelta:  -int64(oldSize),
 		rec:        e.record(def, kp, st.shard, event.Remove, oldJSON, nil, oldSize, 0, who),
-	}
+	}, def, kp, oldJSON, nil)
 }
 
 // record builds the change record of shard sh (all but Seq and Time).

@@ -37,6 +37,13 @@ type Projector interface {
 // bound to the key schema by the caller.
 type QueryRequest struct {
 	Table string
+	// Index names a local secondary index to read instead of the table
+	// ("" for the table); Range is then a condition on its sort key.
+	Index string
+	// Fetch reads each item from the table too, for the attributes an
+	// index does not project (Select ALL_ATTRIBUTES, or a projection or
+	// filter naming them), as DynamoDB does for LSIs.
+	Fetch bool
 	// Hash is the partition key value.
 	Hash attr.Value
 	// Range is the sort-key condition; nil reads the whole partition.
@@ -127,7 +134,7 @@ func after(k []byte) []byte {
 }
 
 // Query reads one page of a partition, in sort-key order (reversed unless
-// Forward), narrowed to the sort-key condition.
+// Forward), narrowed to the sort-key condition; of an LSI when Index is set.
 func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 	def, leave, err := e.readTable(req.Table)
 	if err != nil {
@@ -138,50 +145,118 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
 		return ReadResult{}, err
 	}
+	ix, err := lsiOf(def, req.Index)
+	if err != nil {
+		return ReadResult{}, err
+	}
 	typ, canon := keycodec.Canonical(req.Hash)
 	h := shards.HashKey(def.HashVersion, typ, canon)
-	prefix := keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
+	var prefix []byte
+	if ix != nil {
+		prefix = keycodec.IndexPartitionPrefix(nil, def.ID, ix.n, h, req.Hash)
+	} else {
+		prefix = keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
+	}
 	lower, upper := sortKeyRange(prefix, req.Range)
 
 	if req.ExclusiveStart != nil {
-		kp, err := e.startKey(def, req.ExclusiveStart, true)
-		if err != nil {
-			return ReadResult{}, err
+		var start []byte
+		var sk *attr.Value
+		if ix != nil {
+			if start, sk, err = e.indexStartKey(def, ix, req.ExclusiveStart, true); err != nil {
+				return ReadResult{}, err
+			}
+		} else {
+			kp, err := e.startKey(def, req.ExclusiveStart, true)
+			if err != nil {
+				return ReadResult{}, err
+			}
+			start, sk = kp.key, kp.sk
 		}
-		if !bytes.HasPrefix(kp.key, prefix) {
+		if !bytes.HasPrefix(start, prefix) {
 			return ReadResult{}, attr.Invalid(msgStartKeyOutside)
 		}
-		if req.Range != nil && kp.sk != nil && !req.Range.Match(*kp.sk) {
+		if req.Range != nil && sk != nil && !req.Range.Match(*sk) {
 			return ReadResult{}, attr.Invalid(msgStartKeyPredicate)
 		}
 		if req.Forward {
-			if k := after(kp.key); bytes.Compare(k, lower) > 0 {
+			if k := after(start); bytes.Compare(k, lower) > 0 {
 				lower = k
 			}
-		} else if bytes.Compare(kp.key, upper) < 0 {
-			upper = kp.key
+		} else if bytes.Compare(start, upper) < 0 {
+			upper = start
 		}
 	}
 	p := page{
 		def:        def,
+		index:      ix,
+		fetch:      req.Fetch && ix != nil,
 		limit:      req.Limit,
 		filter:     req.Filter,
 		projection: req.Projection,
 		countOnly:  req.CountOnly,
 		consistent: req.Consistent,
 	}
-	if invariants.Enabled && req.Range != nil {
+	if invariants.Enabled && req.Range != nil && ix == nil {
 		p.check = req.Range.Match
 	}
 	return e.readPage(p, lower, upper, req.Forward)
 }
 
-// sortKeyRange is the key range [lower, upper) of the items of the
-// partition with the given key prefix whose sort key satisfies c (all of
-// them for nil). Every operator maps to one contiguous range because the
-// sort-key encoding preserves DynamoDB's order; begins_with (S and B only)
-// is the range of keys that start with the escaped prefix, since the
-// escaping is a prefix code (keycodec).
+// lsiRead is the LSI a read goes through.
+type lsiRead struct {
+	n       uint8 // position in the table's LSIs
+	skName  string
+	skType  attr.Type
+	catalog catalog.Index
+}
+
+// lsiOf resolves an index name ("" for none) to one of def's LSIs.
+func lsiOf(def *catalog.Table, name string) (*lsiRead, error) {
+	if name == "" {
+		return nil, nil
+	}
+	for i, ix := range def.LSIs {
+		if ix.Name == name {
+			sk := lsiSortKey(ix)
+			return &lsiRead{n: uint8(i), skName: sk, skType: def.AttrType(sk), catalog: ix}, nil
+		}
+	}
+	return nil, attr.Invalid("The table does not have the specified index: %s", name)
+}
+
+// indexStartKey checks an ExclusiveStartKey of an LSI read (the table's key
+// and the index's sort key) and returns the entry key it names and its
+// index sort key.
+func (e *Engine) indexStartKey(def *catalog.Table, ix *lsiRead, key attr.Item, short bool) ([]byte, *attr.Value, error) {
+	isk, ok := key[ix.skName]
+	if !ok || isk.T != ix.skType {
+		if short {
+			return nil, nil, attr.Invalid(msgStartKeyInvalid)
+		}
+		return nil, nil, attr.Invalid("%s%s", msgStartKeyPrefix, attr.MsgKeySchemaMismatch)
+	}
+	tableKey := attr.Item{}
+	for _, k := range def.KeySchema {
+		if v, ok := key[k.Name]; ok {
+			tableKey[k.Name] = v
+		}
+	}
+	kp, err := e.startKey(def, tableKey, short)
+	if err != nil {
+		return nil, nil, err
+	}
+	return keycodec.IndexKey(nil, def.ID, ix.n, kp.hash, *kp.pk, isk, kp.sk), &isk, nil
+}
+
+// sortKeyRange is the key range [lower, upper) of the keys under prefix
+// (a partition of a table or of an LSI) whose (index) sort key satisfies c,
+// all of them for nil. Every operator maps to one contiguous range because
+// the sort-key encoding preserves DynamoDB's order; the encodings are
+// prefix-free, so PrefixEnd of a value's encoding bounds every key that
+// continues after it (an LSI entry continues with the item's sort key);
+// begins_with (S and B only) is the range of keys that start with the
+// escaped prefix, since the escaping is a prefix code (keycodec).
 func sortKeyRange(prefix []byte, c *expr.KeyCond) (lower, upper []byte) {
 	end := keycodec.PrefixEnd(prefix)
 	if c == nil {
@@ -191,17 +266,17 @@ func sortKeyRange(prefix []byte, c *expr.KeyCond) (lower, upper []byte) {
 	switch c.Op {
 	case "=":
 		k := enc(0)
-		return k, after(k)
+		return k, keycodec.PrefixEnd(k)
 	case "<":
 		return prefix, enc(0)
 	case "<=":
-		return prefix, after(enc(0))
+		return prefix, keycodec.PrefixEnd(enc(0))
 	case ">":
-		return after(enc(0)), end
+		return keycodec.PrefixEnd(enc(0)), end
 	case ">=":
 		return enc(0), end
 	case "BETWEEN":
-		return enc(0), after(enc(1))
+		return enc(0), keycodec.PrefixEnd(enc(1))
 	case "begins_with":
 		k := enc(0)
 		k = k[:len(k)-2] // drop the S/B terminator 00 01
@@ -213,6 +288,8 @@ func sortKeyRange(prefix []byte, c *expr.KeyCond) (lower, upper []byte) {
 // page is what readPage needs to know of a Query or Scan.
 type page struct {
 	def        *catalog.Table
+	index      *lsiRead // the LSI read, nil for the table
+	fetch      bool     // read each item from the table as well
 	limit      int
 	filter     Condition
 	projection Projector
@@ -261,6 +338,16 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		}
 		res.ScannedCount++
 		read += size
+		if p.fetch {
+			itemSize, itemJS, err := e.fetchItem(p, it.Key())
+			if err != nil {
+				return ReadResult{}, err
+			}
+			if itemJS != nil { // else deleted since: keep the entry's attributes
+				js = itemJS
+				read += itemSize
+			}
+		}
 		var item attr.Item
 		pass := true
 		if p.filter != nil {
@@ -287,7 +374,7 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		return ReadResult{}, err
 	}
 	if last != nil {
-		key, err := lastKey(p.def, last)
+		key, err := lastKey(p.def, p.index, last)
 		if err != nil {
 			return ReadResult{}, err
 		}
@@ -325,17 +412,43 @@ func (e *Engine) checkSortKey(p page, k []byte) {
 	}
 }
 
-// lastKey decodes a storage key into the item's primary key attributes.
-func lastKey(def *catalog.Table, k []byte) (attr.Item, error) {
+// lastKey decodes a storage key (an item's, or an LSI entry's) into the
+// LastEvaluatedKey: the item's primary key, and the index sort key for an
+// entry.
+func lastKey(def *catalog.Table, ix *lsiRead, k []byte) (attr.Item, error) {
 	hName, hType := def.HashKey()
 	rName, rType := def.RangeKey()
-	_, pk, sk, err := keycodec.DecodeItemKey(k, hType, rType)
+	var (
+		pk  attr.Value
+		sk  *attr.Value
+		err error
+	)
+	key := attr.Item{}
+	if ix != nil {
+		var isk attr.Value
+		_, pk, isk, sk, err = keycodec.DecodeIndexKey(k, hType, ix.skType, rType)
+		key[ix.skName] = isk
+	} else {
+		_, pk, sk, err = keycodec.DecodeItemKey(k, hType, rType)
+	}
 	if err != nil {
 		return nil, err
 	}
-	key := attr.Item{hName: pk}
+	key[hName] = pk
 	if sk != nil {
 		key[rName] = *sk
 	}
 	return key, nil
+}
+
+// fetchItem reads from the table the item an LSI entry points to: its size
+// and JSON, nil if it no longer exists.
+func (e *Engine) fetchItem(p page, entry []byte) (int, []byte, error) {
+	_, hType := p.def.HashKey()
+	_, rType := p.def.RangeKey()
+	h, pk, _, sk, err := keycodec.DecodeIndexKey(entry, hType, p.index.skType, rType)
+	if err != nil {
+		return 0, nil, err
+	}
+	return readStored(e.db, keycodec.ItemKey(nil, p.def.ID, h, pk, sk))
 }

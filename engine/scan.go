@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/keycodec"
@@ -14,6 +15,9 @@ const MaxTotalSegments = 1_000_000
 // shape by the caller.
 type ScanRequest struct {
 	Table string
+	// Index and Fetch are as for QueryRequest.
+	Index string
+	Fetch bool
 	// Segment and TotalSegments select a parallel-scan segment: the hash
 	// range [Segment×2³²/TotalSegments, (Segment+1)×2³²/TotalSegments).
 	// TotalSegments 0 scans the whole table.
@@ -45,26 +49,51 @@ func (e *Engine) Scan(req ScanRequest) (ReadResult, error) {
 		start = uint64(req.Segment) << 32 / n
 		end = (uint64(req.Segment) + 1) << 32 / n
 	}
-	lower := keycodec.HashRangeStart(def.ID, uint32(start))
-	upper := keycodec.PrefixEnd(keycodec.TablePrefix(def.ID))
-	if end < 1<<32 {
-		upper = keycodec.HashRangeStart(def.ID, uint32(end))
+	ix, err := lsiOf(def, req.Index)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	var lower, upper []byte
+	if ix != nil {
+		lower = keycodec.IndexHashStart(def.ID, ix.n, uint32(start))
+		upper = keycodec.PrefixEnd(keycodec.IndexPrefix(def.ID, ix.n))
+		if end < 1<<32 {
+			upper = keycodec.IndexHashStart(def.ID, ix.n, uint32(end))
+		}
+	} else {
+		lower = keycodec.HashRangeStart(def.ID, uint32(start))
+		upper = keycodec.PrefixEnd(keycodec.TablePrefix(def.ID))
+		if end < 1<<32 {
+			upper = keycodec.HashRangeStart(def.ID, uint32(end))
+		}
 	}
 	if req.ExclusiveStart != nil {
-		kp, err := e.startKey(def, req.ExclusiveStart, false)
-		if err != nil {
-			return ReadResult{}, err
+		var startKey []byte
+		var h uint64
+		if ix != nil {
+			if startKey, _, err = e.indexStartKey(def, ix, req.ExclusiveStart, false); err != nil {
+				return ReadResult{}, err
+			}
+			h = uint64(binary.BigEndian.Uint32(startKey[6:10]))
+		} else {
+			kp, err := e.startKey(def, req.ExclusiveStart, false)
+			if err != nil {
+				return ReadResult{}, err
+			}
+			startKey, h = kp.key, uint64(kp.hash)
 		}
-		if h := uint64(kp.hash); h < start || h >= end {
+		if h < start || h >= end {
 			return ReadResult{}, attr.Invalid(msgStartKeyPrefix+"Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: %d Segment: %d",
 				req.TotalSegments, req.Segment)
 		}
-		if k := after(kp.key); bytes.Compare(k, lower) > 0 {
+		if k := after(startKey); bytes.Compare(k, lower) > 0 {
 			lower = k
 		}
 	}
 	return e.readPage(page{
 		def:        def,
+		index:      ix,
+		fetch:      req.Fetch && ix != nil,
 		limit:      req.Limit,
 		filter:     req.Filter,
 		projection: req.Projection,

@@ -274,6 +274,8 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 	def, err := e.catalog.Delete(name, e.opts.Now(), func(def *catalog.Table, b *kv.Batch) {
 		p := keycodec.TablePrefix(def.ID)
 		b.DeleteRange(p, keycodec.PrefixEnd(p))
+		ip := keycodec.IndexTablePrefix(def.ID)
+		b.DeleteRange(ip, keycodec.PrefixEnd(ip))
 		closeStreamShards(b, t, def)
 		for _, st := range t.shards() {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))

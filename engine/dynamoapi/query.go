@@ -119,26 +119,76 @@ func checkStartKeyValues(key attr.Item) error {
 }
 
 // findIndex checks a read's IndexName against the table: an unknown index
-// is DynamoDB's error, a GSI refuses ConsistentRead, and a known index is
-// not supported yet (issue 5). verb is "Querying" or "Scanning".
-func findIndex(def *catalog.Table, name *string, consistent bool, verb string) error {
+// is DynamoDB's error, a GSI refuses ConsistentRead, and GSIs are not
+// readable yet (issue 5). It returns the LSI read, nil for the table.
+func findIndex(def *catalog.Table, name *string, consistent bool, verb string) (*catalog.Index, error) {
 	if name == nil {
-		return nil
+		return nil, nil
 	}
-	for _, ix := range def.LSIs {
+	for i, ix := range def.LSIs {
 		if ix.Name == *name {
-			return attr.Invalid("%s an index is not supported yet", verb)
+			return &def.LSIs[i], nil
 		}
 	}
 	for _, ix := range def.GSIs {
 		if ix.Name == *name {
 			if consistent {
-				return attr.Invalid(msgGSIConsistent)
+				return nil, attr.Invalid(msgGSIConsistent)
 			}
-			return attr.Invalid("%s an index is not supported yet", verb)
+			return nil, attr.Invalid("%s a global secondary index is not supported yet", verb)
 		}
 	}
-	return attr.Invalid(msgNoSuchIndex, *name)
+	return nil, attr.Invalid(msgNoSuchIndex, *name)
+}
+
+// lsiFetch reports whether a read through LSI ix needs the attributes the
+// index does not project, which DynamoDB then fetches from the table:
+// Select ALL_ATTRIBUTES, or a projection or filter naming one of them.
+func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Projection, filter engine.Condition) bool {
+	if ix == nil || ix.Projection.Type == "ALL" {
+		return false
+	}
+	if sel != nil && *sel == "ALL_ATTRIBUTES" {
+		return true
+	}
+	projected := map[string]bool{}
+	for _, k := range def.KeySchema {
+		projected[k.Name] = true
+	}
+	for _, k := range ix.KeySchema {
+		projected[k.Name] = true
+	}
+	for _, name := range ix.Projection.NonKeyAttributes {
+		projected[name] = true
+	}
+	if proj != nil {
+		for _, p := range proj.Paths {
+			if !projected[p[0].Name] {
+				return true
+			}
+		}
+	}
+	if f, ok := filter.(interface{ Attributes() []string }); ok {
+		for _, name := range f.Attributes() {
+			if !projected[name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sortKeyOf is the sort key of a read: the LSI's, or the table's.
+func sortKeyOf(def *catalog.Table, ix *catalog.Index) (string, attr.Type) {
+	if ix == nil {
+		return def.RangeKey()
+	}
+	for _, k := range ix.KeySchema {
+		if k.KeyType == "RANGE" {
+			return k.Name, def.AttrType(k.Name)
+		}
+	}
+	return "", attr.TypeInvalid
 }
 
 // notFound is the data plane's answer for a missing table.
@@ -215,11 +265,12 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if def == nil {
 		return nil, notFound()
 	}
-	if err := findIndex(def, in.IndexName, consistent, "Querying"); err != nil {
+	lsi, err := findIndex(def, in.IndexName, consistent, "Querying")
+	if err != nil {
 		return nil, err
 	}
 	hName, hType := def.HashKey()
-	rName, rType := def.RangeKey()
+	rName, rType := sortKeyOf(def, lsi)
 	kr, err := kc.Bind(expr.KeySchema{Hash: hName, HashType: hType, Range: rName, RangeType: rType})
 	if err != nil {
 		return nil, err
@@ -229,12 +280,16 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	}
 	r := engine.QueryRequest{
 		Table:          name,
+		Fetch:          lsiFetch(def, lsi, in.Select, proj, filter),
 		Hash:           kr.HashValue,
 		Range:          kr.Range,
 		Forward:        in.ScanIndexForward == nil || *in.ScanIndexForward,
 		ExclusiveStart: in.ExclusiveStartKey,
 		CountOnly:      in.Select != nil && *in.Select == "COUNT",
 		Consistent:     consistent,
+	}
+	if lsi != nil {
+		r.Index = lsi.Name
 	}
 	if in.Limit != nil {
 		r.Limit = int(min(*in.Limit, 1<<31-1))

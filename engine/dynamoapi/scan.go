@@ -99,14 +99,19 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if def == nil {
 		return nil, notFound()
 	}
-	if err := findIndex(def, in.IndexName, consistent, "Scanning"); err != nil {
+	lsi, err := findIndex(def, in.IndexName, consistent, "Scanning")
+	if err != nil {
 		return nil, err
 	}
 	r := engine.ScanRequest{
 		Table:          name,
+		Fetch:          lsiFetch(def, lsi, in.Select, proj, filter),
 		ExclusiveStart: in.ExclusiveStartKey,
 		CountOnly:      in.Select != nil && *in.Select == "COUNT",
 		Consistent:     consistent,
+	}
+	if lsi != nil {
+		r.Index = lsi.Name
 	}
 	if in.Segment != nil {
 		r.Segment, r.TotalSegments = int(*in.Segment), int(*in.TotalSegments)

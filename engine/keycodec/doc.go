@@ -86,6 +86,15 @@
 //	| 'c' | table name bytes |
 //	+-----+------------------+
 //
+// Local secondary index entries: one per item that has the index's sort key,
+// in the item's partition (same hash), ordered by the index sort key and then
+// by the item's sort key; the value is the projected item, stored as items
+// are (size header, canonical JSON).
+//
+//	+-----+-------------+----------+----------+----------+-----------+-----------+
+//	| 'n' | tableID u32 | index u8 | hash u32 | enc(pk)  | enc(isk)  | enc(tsk)  |
+//	+-----+-------------+----------+----------+----------+-----------+-----------+
+//
 // Dropped tables: the definition of a deleted table whose streams are still
 // readable, by table id.
 //

@@ -16,6 +16,7 @@ const (
 	prefixWAL     = 'w'
 	prefixToken   = 't'
 	prefixDropped = 'd'
+	prefixIndex   = 'n'
 	prefixExpiry  = 'x'
 )
 
@@ -179,3 +180,69 @@ func DroppedKey(tableID uint32) []byte {
 
 // DroppedPrefix is the prefix of every DroppedKey.
 func DroppedPrefix() []byte { return []byte{prefixDropped} }
+
+// IndexPrefix is the prefix of every entry of one local secondary index of a
+// table (index is the LSI's position in the table's definition).
+func IndexPrefix(tableID uint32, index uint8) []byte {
+	k := make([]byte, 0, 16)
+	k = append(k, prefixIndex)
+	k = binary.BigEndian.AppendUint32(k, tableID)
+	return append(k, index)
+}
+
+// IndexTablePrefix is the prefix of every index entry of a table.
+func IndexTablePrefix(tableID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixIndex}, tableID)
+}
+
+// IndexHashStart is the first entry key of an index whose hash is at least h.
+func IndexHashStart(tableID uint32, index uint8, h uint32) []byte {
+	return binary.BigEndian.AppendUint32(IndexPrefix(tableID, index), h)
+}
+
+// IndexPartitionPrefix appends the prefix of an index's entries in one
+// partition.
+func IndexPartitionPrefix(dst []byte, tableID uint32, index uint8, h shards.Hash, pk attr.Value) []byte {
+	dst = append(dst, IndexPrefix(tableID, index)...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(h))
+	return AppendValue(dst, pk)
+}
+
+// IndexKey appends the key of a local secondary index entry: the partition's
+// prefix, the index sort key, then the table's sort key (nil for a table
+// without one), so that entries sort by index key and then by item.
+func IndexKey(dst []byte, tableID uint32, index uint8, h shards.Hash, pk, isk attr.Value, tsk *attr.Value) []byte {
+	dst = IndexPartitionPrefix(dst, tableID, index, h, pk)
+	dst = AppendValue(dst, isk)
+	if tsk != nil {
+		dst = AppendValue(dst, *tsk)
+	}
+	return dst
+}
+
+// DecodeIndexKey splits an index entry key. tskType is attr.TypeInvalid for a
+// table without a sort key (tsk is then nil).
+func DecodeIndexKey(k []byte, pkType, iskType, tskType attr.Type) (h shards.Hash, pk, isk attr.Value, tsk *attr.Value, err error) {
+	if len(k) < 10 || k[0] != prefixIndex {
+		return 0, attr.Value{}, attr.Value{}, nil, fmt.Errorf("%w: not an index key", ErrCorrupt)
+	}
+	h = shards.Hash(binary.BigEndian.Uint32(k[6:10]))
+	pk, rest, err := DecodeValue(k[10:], pkType)
+	if err != nil {
+		return 0, attr.Value{}, attr.Value{}, nil, err
+	}
+	if isk, rest, err = DecodeValue(rest, iskType); err != nil {
+		return 0, attr.Value{}, attr.Value{}, nil, err
+	}
+	if tskType != attr.TypeInvalid {
+		v, r, err := DecodeValue(rest, tskType)
+		if err != nil {
+			return 0, attr.Value{}, attr.Value{}, nil, err
+		}
+		tsk, rest = &v, r
+	}
+	if len(rest) != 0 {
+		return 0, attr.Value{}, attr.Value{}, nil, fmt.Errorf("%w: %d trailing bytes in index key", ErrCorrupt, len(rest))
+	}
+	return h, pk, isk, tsk, nil
+}

@@ -108,3 +108,21 @@ func BenchmarkItemKey(b *testing.B) {
 		}
 	}
 }
+
+func TestIndexKeyRoundTrip(t *testing.T) {
+	pk, isk, tsk := attr.S("p"), attr.S("lsi-value"), attr.S("sort")
+	for _, sk := range []*attr.Value{&tsk, nil} {
+		typ := attr.TypeS
+		if sk == nil {
+			typ = attr.TypeInvalid
+		}
+		k := IndexKey(nil, 7, 2, 0xabcdef01, pk, isk, sk)
+		if !bytes.HasPrefix(k, IndexPartitionPrefix(nil, 7, 2, 0xabcdef01, pk)) || !bytes.HasPrefix(k, IndexTablePrefix(7)) {
+			t.Fatalf("key %x lacks its prefixes", k)
+		}
+		h, gpk, gisk, gsk, err := DecodeIndexKey(k, attr.TypeS, attr.TypeS, typ)
+		if err != nil || h != 0xabcdef01 || !attr.Equal(gpk, pk) || !attr.Equal(gisk, isk) || (sk == nil) != (gsk == nil) || (sk != nil && !attr.Equal(*gsk, *sk)) {
+			t.Fatalf("decoded %x %v %v %v, %v", h, gpk, gisk, gsk, err)
+		}
+	}
+}
