@@ -95,8 +95,8 @@ func TestLSIMaintenance(t *testing.T) {
 		}
 	}
 	upd("a", "SET #r = :r", attr.Item{":r": num(t, "0")}) // moves a's entry first
-	upd("b", "REMOVE #r", nil)                              // drops b from the indexes
-	upd("c", "SET #r = :r", attr.Item{":r": num(t, "5")})  // adds c
+	upd("b", "REMOVE #r", nil)                            // drops b from the indexes
+	upd("c", "SET #r = :r", attr.Item{":r": num(t, "5")}) // adds c
 	keys := indexEntries(t, e, info.ID, 1)
 	if len(keys) != 2 || !strings.Contains(keys[0], `"sk":{"S":"a"}`) || !strings.Contains(keys[1], `"sk":{"S":"c"}`) {
 		t.Fatalf("after updates: %q", keys)
