@@ -2,6 +2,7 @@ package keycodec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"testing"
 
@@ -125,4 +126,32 @@ func TestIndexKeyRoundTrip(t *testing.T) {
 			t.Fatalf("decoded %x %v %v %v, %v", h, gpk, gisk, gsk, err)
 		}
 	}
+}
+
+// FuzzDecodeKeys feeds arbitrary bytes to the key decoders: they must fail
+// cleanly or return values that encode back to the same key.
+func FuzzDecodeKeys(f *testing.F) {
+	sk := attr.S("sort")
+	f.Add(ItemKey(nil, 1, 2, attr.S("p"), &sk), true)
+	f.Add(IndexKey(nil, 1, 0, 2, attr.S("p"), attr.S("i"), &sk), true)
+	f.Add(IndexKey(nil, 1, 0, 2, attr.S("p"), attr.S("i"), nil), false)
+	f.Add([]byte("n\x00\x00\x00\x01\x00"), false)
+	f.Fuzz(func(t *testing.T, k []byte, withSK bool) {
+		skType := attr.TypeInvalid
+		if withSK {
+			skType = attr.TypeS
+		}
+		if h, pk, isk, tsk, err := DecodeIndexKey(k, attr.TypeS, attr.TypeS, skType); err == nil {
+			table := binary.BigEndian.Uint32(k[1:5])
+			if again := IndexKey(nil, table, k[5], h, pk, isk, tsk); !bytes.Equal(again, k) {
+				t.Fatalf("index key %x decodes and encodes to %x", k, again)
+			}
+		}
+		if h, pk, s, err := DecodeItemKey(k, attr.TypeS, skType); err == nil {
+			table := binary.BigEndian.Uint32(k[1:5])
+			if again := ItemKey(nil, table, h, pk, s); !bytes.Equal(again, k) {
+				t.Fatalf("item key %x decodes and encodes to %x", k, again)
+			}
+		}
+	})
 }
