@@ -141,20 +141,26 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 		return ReadResult{}, err
 	}
 	defer leave()
-	hName, hType := def.HashKey()
-	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
+	ix, g, err := indexOf(def, req.Index)
+	if err != nil {
 		return ReadResult{}, err
 	}
-	ix, err := lsiOf(def, req.Index)
-	if err != nil {
+	hName, hType := def.HashKey()
+	if g != nil {
+		hName, hType = g.hName, g.hType
+	}
+	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
 		return ReadResult{}, err
 	}
 	typ, canon := keycodec.Canonical(req.Hash)
 	h := shards.HashKey(def.HashVersion, typ, canon)
 	var prefix []byte
-	if ix != nil {
+	switch {
+	case g != nil:
+		prefix = keycodec.GSIPartitionPrefix(nil, def.ID, g.n, h, req.Hash)
+	case ix != nil:
 		prefix = keycodec.IndexPartitionPrefix(nil, def.ID, ix.n, h, req.Hash)
-	} else {
+	default:
 		prefix = keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
 	}
 	lower, upper := sortKeyRange(prefix, req.Range)
@@ -162,11 +168,16 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 	if req.ExclusiveStart != nil {
 		var start []byte
 		var sk *attr.Value
-		if ix != nil {
+		switch {
+		case g != nil:
+			if start, sk, err = e.gsiStartKey(def, g, req.ExclusiveStart, true); err != nil {
+				return ReadResult{}, err
+			}
+		case ix != nil:
 			if start, sk, err = e.indexStartKey(def, ix, req.ExclusiveStart, true); err != nil {
 				return ReadResult{}, err
 			}
-		} else {
+		default:
 			kp, err := e.startKey(def, req.ExclusiveStart, true)
 			if err != nil {
 				return ReadResult{}, err
@@ -190,6 +201,7 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 	p := page{
 		def:        def,
 		index:      ix,
+		gsi:        g,
 		fetch:      req.Fetch && ix != nil,
 		limit:      req.Limit,
 		filter:     req.Filter,
@@ -197,7 +209,7 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 		countOnly:  req.CountOnly,
 		consistent: req.Consistent,
 	}
-	if invariants.Enabled && req.Range != nil && ix == nil {
+	if invariants.Enabled && req.Range != nil && ix == nil && g == nil {
 		p.check = req.Range.Match
 	}
 	return e.readPage(p, lower, upper, req.Forward)
@@ -209,6 +221,50 @@ type lsiRead struct {
 	skName  string
 	skType  attr.Type
 	catalog catalog.Index
+}
+
+// indexOf resolves an index name ("" for the table) to one of def's LSIs
+// or GSIs.
+func indexOf(def *catalog.Table, name string) (*lsiRead, *gsiRead, error) {
+	if name == "" {
+		return nil, nil, nil
+	}
+	if g := gsiOf(def, name); g != nil {
+		return nil, g, nil
+	}
+	ix, err := lsiOf(def, name)
+	return ix, nil, err
+}
+
+// gsiStartKey checks an ExclusiveStartKey of a GSI read (the table's key
+// and the GSI's keys) and returns the entry key it names and its GSI sort
+// key.
+func (e *Engine) gsiStartKey(def *catalog.Table, g *gsiRead, key attr.Item, short bool) ([]byte, *attr.Value, error) {
+	bad := func() ([]byte, *attr.Value, error) {
+		if short {
+			return nil, nil, attr.Invalid(msgStartKeyInvalid)
+		}
+		return nil, nil, attr.Invalid("%s%s", msgStartKeyPrefix, attr.MsgKeySchemaMismatch)
+	}
+	gpk, ok := key[g.hName]
+	if !ok || gpk.T != g.hType {
+		return bad()
+	}
+	var gsk *attr.Value
+	if g.rName != "" {
+		v, ok := key[g.rName]
+		if !ok || v.T != g.rType {
+			return bad()
+		}
+		gsk = &v
+	}
+	kp, err := e.startKey(def, keyItemOf(def, key), short)
+	if err != nil {
+		return nil, nil, err
+	}
+	typ, canon := keycodec.Canonical(gpk)
+	h := shards.HashKey(def.HashVersion, typ, canon)
+	return keycodec.GSIKey(nil, def.ID, g.n, h, gpk, gsk, *kp.pk, kp.sk), gsk, nil
 }
 
 // lsiOf resolves an index name ("" for none) to one of def's LSIs.
@@ -289,6 +345,7 @@ func sortKeyRange(prefix []byte, c *expr.KeyCond) (lower, upper []byte) {
 type page struct {
 	def        *catalog.Table
 	index      *lsiRead // the LSI read, nil for the table
+	gsi        *gsiRead // the GSI read, nil for the table
 	fetch      bool     // read each item from the table as well
 	limit      int
 	filter     Condition
@@ -374,7 +431,7 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		return ReadResult{}, err
 	}
 	if last != nil {
-		key, err := lastKey(p.def, p.index, last)
+		key, err := lastKey(p.def, p.index, p.gsi, last)
 		if err != nil {
 			return ReadResult{}, err
 		}
@@ -415,7 +472,7 @@ func (e *Engine) checkSortKey(p page, k []byte) {
 // lastKey decodes a storage key (an item's, or an LSI entry's) into the
 // LastEvaluatedKey: the item's primary key, and the index sort key for an
 // entry.
-func lastKey(def *catalog.Table, ix *lsiRead, k []byte) (attr.Item, error) {
+func lastKey(def *catalog.Table, ix *lsiRead, g *gsiRead, k []byte) (attr.Item, error) {
 	hName, hType := def.HashKey()
 	rName, rType := def.RangeKey()
 	var (
@@ -424,7 +481,22 @@ func lastKey(def *catalog.Table, ix *lsiRead, k []byte) (attr.Item, error) {
 		err error
 	)
 	key := attr.Item{}
-	if ix != nil {
+	if g != nil {
+		rt := g.rType
+		if g.rName == "" {
+			rt = attr.TypeInvalid
+		}
+		var gpk attr.Value
+		var gsk *attr.Value
+		_, gpk, gsk, pk, sk, err = keycodec.DecodeGSIKey(k, g.hType, rt, hType, rType)
+		if err != nil {
+			return nil, err
+		}
+		key[g.hName] = gpk
+		if gsk != nil {
+			key[g.rName] = *gsk
+		}
+	} else if ix != nil {
 		var isk attr.Value
 		_, pk, isk, sk, err = keycodec.DecodeIndexKey(k, hType, ix.skType, rType)
 		key[ix.skName] = isk

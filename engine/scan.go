@@ -49,18 +49,25 @@ func (e *Engine) Scan(req ScanRequest) (ReadResult, error) {
 		start = uint64(req.Segment) << 32 / n
 		end = (uint64(req.Segment) + 1) << 32 / n
 	}
-	ix, err := lsiOf(def, req.Index)
+	ix, g, err := indexOf(def, req.Index)
 	if err != nil {
 		return ReadResult{}, err
 	}
 	var lower, upper []byte
-	if ix != nil {
+	switch {
+	case g != nil:
+		lower = keycodec.GSIHashStart(def.ID, g.n, uint32(start))
+		upper = keycodec.PrefixEnd(keycodec.GSIPrefix(def.ID, g.n))
+		if end < 1<<32 {
+			upper = keycodec.GSIHashStart(def.ID, g.n, uint32(end))
+		}
+	case ix != nil:
 		lower = keycodec.IndexHashStart(def.ID, ix.n, uint32(start))
 		upper = keycodec.PrefixEnd(keycodec.IndexPrefix(def.ID, ix.n))
 		if end < 1<<32 {
 			upper = keycodec.IndexHashStart(def.ID, ix.n, uint32(end))
 		}
-	} else {
+	default:
 		lower = keycodec.HashRangeStart(def.ID, uint32(start))
 		upper = keycodec.PrefixEnd(keycodec.TablePrefix(def.ID))
 		if end < 1<<32 {
@@ -70,12 +77,18 @@ func (e *Engine) Scan(req ScanRequest) (ReadResult, error) {
 	if req.ExclusiveStart != nil {
 		var startKey []byte
 		var h uint64
-		if ix != nil {
+		switch {
+		case g != nil:
+			if startKey, _, err = e.gsiStartKey(def, g, req.ExclusiveStart, false); err != nil {
+				return ReadResult{}, err
+			}
+			h = uint64(binary.BigEndian.Uint32(startKey[6:10]))
+		case ix != nil:
 			if startKey, _, err = e.indexStartKey(def, ix, req.ExclusiveStart, false); err != nil {
 				return ReadResult{}, err
 			}
 			h = uint64(binary.BigEndian.Uint32(startKey[6:10]))
-		} else {
+		default:
 			kp, err := e.startKey(def, req.ExclusiveStart, false)
 			if err != nil {
 				return ReadResult{}, err
@@ -93,6 +106,7 @@ func (e *Engine) Scan(req ScanRequest) (ReadResult, error) {
 	return e.readPage(page{
 		def:        def,
 		index:      ix,
+		gsi:        g,
 		fetch:      req.Fetch && ix != nil,
 		limit:      req.Limit,
 		filter:     req.Filter,

@@ -276,6 +276,8 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		b.DeleteRange(p, keycodec.PrefixEnd(p))
 		ip := keycodec.IndexTablePrefix(def.ID)
 		b.DeleteRange(ip, keycodec.PrefixEnd(ip))
+		gp := keycodec.GSITablePrefix(def.ID)
+		b.DeleteRange(gp, keycodec.PrefixEnd(gp))
 		closeStreamShards(b, t, def)
 		for _, st := range t.shards() {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))

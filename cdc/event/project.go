@@ -237,3 +237,26 @@ func isDelimiter(c byte) bool {
 	}
 	return false
 }
+
+// Images returns the old and new images of a record's data (the DynamoDB
+// Streams record JSON), nil where the record has none. They alias data.
+func Images(data []byte) (old, new []byte, err error) {
+	var buf [16]member
+	start, _, err := objectMember(data, 0, "dynamodb", buf[:0])
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := objectMembers(data, start, buf[:0])
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range members {
+		switch string(m.nameOf(data)) {
+		case "OldImage":
+			old = data[m.value[0]:m.value[1]]
+		case "NewImage":
+			new = data[m.value[0]:m.value[1]]
+		}
+	}
+	return old, new, nil
+}

@@ -103,3 +103,17 @@ func FuzzProject(f *testing.F) {
 		}
 	})
 }
+
+func TestImages(t *testing.T) {
+	r := sampleRecord()
+	env, _ := Decode(r.Encode(nil))
+	old, new, err := Images(env.Data)
+	if err != nil || string(old) != string(r.Old) || string(new) != string(r.New) {
+		t.Fatalf("Images = %s, %s, %v", old, new, err)
+	}
+	r.Old = nil
+	env, _ = Decode(r.Encode(nil))
+	if old, new, err = Images(env.Data); err != nil || old != nil || string(new) != string(r.New) {
+		t.Fatalf("INSERT: Images = %s, %s, %v", old, new, err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/sluicedb/sluice/cdc/bus"
 	"github.com/sluicedb/sluice/cdc/streamsapi"
 	"github.com/sluicedb/sluice/config"
+	"github.com/sluicedb/sluice/consumers"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/dynamoapi"
 	"github.com/sluicedb/sluice/engine/wire"
@@ -170,6 +171,14 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	g.Go(func() error {
 		if err := relay.Run(relayCtx); err != nil {
 			return fmt.Errorf("relaying changes: %w", err)
+		}
+		return nil
+	})
+	indexer := consumers.NewGSIIndexer(eng, b.JetStream(), logger.With("component", "gsi"))
+	g.Go(func() error {
+		// Stops with the relay; it resumes from its recorded position.
+		if err := indexer.Run(relayCtx); err != nil {
+			return fmt.Errorf("indexing GSIs: %w", err)
 		}
 		return nil
 	})

@@ -119,26 +119,26 @@ func checkStartKeyValues(key attr.Item) error {
 }
 
 // findIndex checks a read's IndexName against the table: an unknown index
-// is DynamoDB's error, a GSI refuses ConsistentRead, and GSIs are not
-// readable yet (issue 5). It returns the LSI read, nil for the table.
-func findIndex(def *catalog.Table, name *string, consistent bool, verb string) (*catalog.Index, error) {
+// is DynamoDB's error, and a GSI refuses ConsistentRead. It returns the
+// index read (nil for the table) and whether it is a GSI.
+func findIndex(def *catalog.Table, name *string, consistent bool) (ix *catalog.Index, global bool, err error) {
 	if name == nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	for i, ix := range def.LSIs {
-		if ix.Name == *name {
-			return &def.LSIs[i], nil
+	for i := range def.LSIs {
+		if def.LSIs[i].Name == *name {
+			return &def.LSIs[i], false, nil
 		}
 	}
-	for _, ix := range def.GSIs {
-		if ix.Name == *name {
+	for i := range def.GSIs {
+		if def.GSIs[i].Name == *name {
 			if consistent {
-				return nil, attr.Invalid(msgGSIConsistent)
+				return nil, false, attr.Invalid(msgGSIConsistent)
 			}
-			return nil, attr.Invalid("%s a global secondary index is not supported yet", verb)
+			return &def.GSIs[i], true, nil
 		}
 	}
-	return nil, attr.Invalid(msgNoSuchIndex, *name)
+	return nil, false, attr.Invalid(msgNoSuchIndex, *name)
 }
 
 // lsiFetch reports whether a read through LSI ix needs the attributes the
@@ -178,17 +178,23 @@ func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Pro
 	return false
 }
 
-// sortKeyOf is the sort key of a read: the LSI's, or the table's.
-func sortKeyOf(def *catalog.Table, ix *catalog.Index) (string, attr.Type) {
+// keysOf is the key schema a read binds its key condition to: the
+// index's, or the table's.
+func keysOf(def *catalog.Table, ix *catalog.Index) expr.KeySchema {
 	if ix == nil {
-		return def.RangeKey()
+		h, ht := def.HashKey()
+		r, rt := def.RangeKey()
+		return expr.KeySchema{Hash: h, HashType: ht, Range: r, RangeType: rt}
 	}
+	var ks expr.KeySchema
 	for _, k := range ix.KeySchema {
-		if k.KeyType == "RANGE" {
-			return k.Name, def.AttrType(k.Name)
+		if k.KeyType == "HASH" {
+			ks.Hash, ks.HashType = k.Name, def.AttrType(k.Name)
+		} else {
+			ks.Range, ks.RangeType = k.Name, def.AttrType(k.Name)
 		}
 	}
-	return "", attr.TypeInvalid
+	return ks
 }
 
 // notFound is the data plane's answer for a missing table.
@@ -265,18 +271,21 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if def == nil {
 		return nil, notFound()
 	}
-	lsi, err := findIndex(def, in.IndexName, consistent, "Querying")
+	ix, global, err := findIndex(def, in.IndexName, consistent)
 	if err != nil {
 		return nil, err
 	}
-	hName, hType := def.HashKey()
-	rName, rType := sortKeyOf(def, lsi)
-	kr, err := kc.Bind(expr.KeySchema{Hash: hName, HashType: hType, Range: rName, RangeType: rType})
+	ks := keysOf(def, ix)
+	kr, err := kc.Bind(ks)
 	if err != nil {
 		return nil, err
 	}
-	if err := filterOnKey(filter, in.QueryFilter, hName, rName); err != nil {
+	if err := filterOnKey(filter, in.QueryFilter, ks.Hash, ks.Range); err != nil {
 		return nil, err
+	}
+	lsi := ix
+	if global {
+		lsi = nil
 	}
 	r := engine.QueryRequest{
 		Table:          name,
@@ -288,8 +297,8 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 		CountOnly:      in.Select != nil && *in.Select == "COUNT",
 		Consistent:     consistent,
 	}
-	if lsi != nil {
-		r.Index = lsi.Name
+	if ix != nil {
+		r.Index = ix.Name
 	}
 	if in.Limit != nil {
 		r.Limit = int(min(*in.Limit, 1<<31-1))

@@ -99,9 +99,13 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if def == nil {
 		return nil, notFound()
 	}
-	lsi, err := findIndex(def, in.IndexName, consistent, "Scanning")
+	ix, global, err := findIndex(def, in.IndexName, consistent)
 	if err != nil {
 		return nil, err
+	}
+	lsi := ix
+	if global {
+		lsi = nil
 	}
 	r := engine.ScanRequest{
 		Table:          name,
@@ -110,8 +114,8 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 		CountOnly:      in.Select != nil && *in.Select == "COUNT",
 		Consistent:     consistent,
 	}
-	if lsi != nil {
-		r.Index = lsi.Name
+	if ix != nil {
+		r.Index = ix.Name
 	}
 	if in.Segment != nil {
 		r.Segment, r.TotalSegments = int(*in.Segment), int(*in.TotalSegments)

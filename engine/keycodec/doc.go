@@ -95,6 +95,16 @@
 //	| 'n' | tableID u32 | index u8 | hash u32 | enc(pk)  | enc(isk)  | enc(tsk)  |
 //	+-----+-------------+----------+----------+----------+-----------+-----------+
 //
+// Global secondary index entries: one per item that has the index's key
+// attributes, under the hash of the GSI partition key, ordered by the GSI
+// keys and then by the item's key; the value is the projected item. The GSI
+// indexer writes them, with MetaGSIApplied ('G' | shard u32: the last change
+// record of that shard applied), in one batch.
+//
+//	+-----+-------------+----------+----------+-----------+-----------+----------+----------+
+//	| 'g' | tableID u32 | index u8 | hash u32 | enc(gpk)  | enc(gsk)  | enc(pk)  | enc(sk)  |
+//	+-----+-------------+----------+----------+-----------+-----------+----------+----------+
+//
 // Dropped tables: the definition of a deleted table whose streams are still
 // readable, by table id.
 //

@@ -17,6 +17,7 @@ const (
 	prefixToken   = 't'
 	prefixDropped = 'd'
 	prefixIndex   = 'n'
+	prefixGSI     = 'g'
 	prefixExpiry  = 'x'
 )
 
@@ -245,4 +246,83 @@ func DecodeIndexKey(k []byte, pkType, iskType, tskType attr.Type) (h shards.Hash
 		return 0, attr.Value{}, attr.Value{}, nil, fmt.Errorf("%w: %d trailing bytes in index key", ErrCorrupt, len(rest))
 	}
 	return h, pk, isk, tsk, nil
+}
+
+// GSIPrefix is the prefix of every entry of one global secondary index of a
+// table (index is the GSI's position in the table's definition).
+func GSIPrefix(tableID uint32, index uint8) []byte {
+	k := make([]byte, 0, 16)
+	k = append(k, prefixGSI)
+	k = binary.BigEndian.AppendUint32(k, tableID)
+	return append(k, index)
+}
+
+// GSITablePrefix is the prefix of every GSI entry of a table.
+func GSITablePrefix(tableID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixGSI}, tableID)
+}
+
+// GSIHashStart is the first entry key of a GSI whose hash is at least h.
+func GSIHashStart(tableID uint32, index uint8, h uint32) []byte {
+	return binary.BigEndian.AppendUint32(GSIPrefix(tableID, index), h)
+}
+
+// GSIPartitionPrefix appends the prefix of a GSI's entries in one of its
+// partitions (h is the hash of the GSI partition key gpk).
+func GSIPartitionPrefix(dst []byte, tableID uint32, index uint8, h shards.Hash, gpk attr.Value) []byte {
+	dst = append(dst, GSIPrefix(tableID, index)...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(h))
+	return AppendValue(dst, gpk)
+}
+
+// GSIKey appends the key of a global secondary index entry: the GSI
+// partition's prefix, the GSI sort key (gsk nil for a GSI without one), then
+// the item's primary key, which makes entries of equal GSI keys distinct.
+func GSIKey(dst []byte, tableID uint32, index uint8, h shards.Hash, gpk attr.Value, gsk *attr.Value, tpk attr.Value, tsk *attr.Value) []byte {
+	dst = GSIPartitionPrefix(dst, tableID, index, h, gpk)
+	if gsk != nil {
+		dst = AppendValue(dst, *gsk)
+	}
+	dst = AppendValue(dst, tpk)
+	if tsk != nil {
+		dst = AppendValue(dst, *tsk)
+	}
+	return dst
+}
+
+// DecodeGSIKey splits a GSI entry key; a type is attr.TypeInvalid for a key
+// part the GSI or the table does not have (its value is then nil).
+func DecodeGSIKey(k []byte, gpkType, gskType, tpkType, tskType attr.Type) (h shards.Hash, gpk attr.Value, gsk *attr.Value, tpk attr.Value, tsk *attr.Value, err error) {
+	fail := func(e error) (shards.Hash, attr.Value, *attr.Value, attr.Value, *attr.Value, error) {
+		return 0, attr.Value{}, nil, attr.Value{}, nil, e
+	}
+	if len(k) < 10 || k[0] != prefixGSI {
+		return fail(fmt.Errorf("%w: not a GSI key", ErrCorrupt))
+	}
+	h = shards.Hash(binary.BigEndian.Uint32(k[6:10]))
+	rest := k[10:]
+	if gpk, rest, err = DecodeValue(rest, gpkType); err != nil {
+		return fail(err)
+	}
+	if gskType != attr.TypeInvalid {
+		var v attr.Value
+		if v, rest, err = DecodeValue(rest, gskType); err != nil {
+			return fail(err)
+		}
+		gsk = &v
+	}
+	if tpk, rest, err = DecodeValue(rest, tpkType); err != nil {
+		return fail(err)
+	}
+	if tskType != attr.TypeInvalid {
+		var v attr.Value
+		if v, rest, err = DecodeValue(rest, tskType); err != nil {
+			return fail(err)
+		}
+		tsk = &v
+	}
+	if len(rest) != 0 {
+		return fail(fmt.Errorf("%w: %d trailing bytes in GSI key", ErrCorrupt, len(rest)))
+	}
+	return h, gpk, gsk, tpk, tsk, nil
 }
