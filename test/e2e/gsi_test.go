@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// TestGSIConverges writes, updates and deletes items at random on a table
+// with two GSIs while the server is killed (SIGKILL) and restarted, then
+// checks that each GSI equals the index recomputed from the table, entry
+// for entry: the indexer neither loses nor repeats a change.
+func TestGSIConverges(t *testing.T) {
+	e := start(t)
+	gsi := func(name string, keys []types.KeySchemaElement, p types.ProjectionType) types.GlobalSecondaryIndex {
+		return types.GlobalSecondaryIndex{IndexName: aws.String(name), KeySchema: keys, Projection: &types.Projection{ProjectionType: p}}
+	}
+	must(e.db.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("players"),
+		KeySchema:            keySchema("pk"),
+		AttributeDefinitions: attrDefs("pk", "S", "team", "S", "score", "N"),
+		BillingMode:          types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			gsi("by-team", keySchema("team", "score"), types.ProjectionTypeAll),
+			gsi("by-score", keySchema("score"), types.ProjectionTypeKeysOnly),
+		},
+	}))(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	write := func(i int) {
+		k := sv(fmt.Sprint("p", r.IntN(60)))
+		var err error
+		switch r.IntN(5) {
+		case 0:
+			_, err = e.db.DeleteItem(e.ctx, &dynamodb.DeleteItemInput{TableName: aws.String("players"), Key: item{"pk": k}})
+		case 1: // an item outside both indexes
+			_, err = e.db.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String("players"), Item: item{"pk": k, "n": nv(fmt.Sprint(i))}})
+		case 2:
+			_, err = e.db.UpdateItem(e.ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String("players"), Key: item{"pk": k},
+				UpdateExpression:          aws.String("SET score = :s"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":s": nv(fmt.Sprint(r.IntN(20)))},
+			})
+		default:
+			_, err = e.db.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String("players"), Item: item{
+				"pk": k, "team": sv([]string{"red", "blue", "green"}[r.IntN(3)]), "score": nv(fmt.Sprint(r.IntN(20))), "n": nv(fmt.Sprint(i)),
+			}})
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	for i := range 600 {
+		if i == 200 || i == 400 {
+			e.srv.Kill()
+			e.srv.Restart(t)
+			e.db = e.srv.DynamoDB()
+		}
+		write(i)
+	}
+	table := scanAll(t, e, nil)
+	expect := map[string][]string{}
+	for _, it := range table {
+		pk := it["pk"].(*types.AttributeValueMemberS).Value
+		score, hasScore := it["score"]
+		team, hasTeam := it["team"]
+		if hasScore && hasTeam {
+			expect["by-team"] = append(expect["by-team"], fmt.Sprintf("%s/%s/%s/%d", team.(*types.AttributeValueMemberS).Value,
+				score.(*types.AttributeValueMemberN).Value, pk, len(it)))
+		}
+		if hasScore {
+			expect["by-score"] = append(expect["by-score"], fmt.Sprintf("%s/%s", score.(*types.AttributeValueMemberN).Value, pk))
+		}
+	}
+	render := func(index string, items []item) []string {
+		var out []string
+		for _, it := range items {
+			pk := it["pk"].(*types.AttributeValueMemberS).Value
+			score := it["score"].(*types.AttributeValueMemberN).Value
+			if index == "by-team" {
+				out = append(out, fmt.Sprintf("%s/%s/%s/%d", it["team"].(*types.AttributeValueMemberS).Value, score, pk, len(it)))
+			} else {
+				if len(it) != 2 {
+					t.Errorf("KEYS_ONLY entry with %d attributes: %v", len(it), it)
+				}
+				out = append(out, fmt.Sprintf("%s/%s", score, pk))
+			}
+		}
+		return out
+	}
+	for index, want := range expect {
+		slices.Sort(want)
+		var got []string
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got = render(index, scanAll(t, e, aws.String(index)))
+			slices.Sort(got)
+			if slices.Equal(got, want) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("GSI %s has %d entries, the table implies %d:\n got %s\nwant %s", index, len(got), len(want),
+				strings.Join(got, " "), strings.Join(want, " "))
+		}
+	}
+	out := must(e.db.Query(e.ctx, &dynamodb.QueryInput{
+		TableName: aws.String("players"), IndexName: aws.String("by-team"),
+		KeyConditionExpression:    aws.String("team = :t AND score >= :s"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": sv("red"), ":s": nv("10")},
+	}))(t)
+	for _, it := range out.Items {
+		if it["team"].(*types.AttributeValueMemberS).Value != "red" {
+			t.Fatalf("Query on by-team returned %v", it)
+		}
+	}
+	_, err := e.db.Query(e.ctx, &dynamodb.QueryInput{
+		TableName: aws.String("players"), IndexName: aws.String("by-team"), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("team = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": sv("red")},
+	})
+	wantErr(t, err, "ValidationException", "Consistent reads are not supported on global secondary indexes", suite)
+}
+
+// scanAll scans a table, or one of its indexes, to the end.
+func scanAll(t *testing.T, e *env, index *string) []item {
+	t.Helper()
+	in := &dynamodb.ScanInput{TableName: aws.String("players"), IndexName: index, Limit: aws.Int32(25)}
+	var out []item
+	for {
+		page := must(e.db.Scan(e.ctx, in))(t)
+		out = append(out, page.Items...)
+		if page.LastEvaluatedKey == nil {
+			return out
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
