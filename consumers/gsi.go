@@ -91,7 +91,10 @@ func (g *GSIIndexer) Run(ctx context.Context) error {
 // failure.
 func (g *GSIIndexer) table(ctx context.Context, id uint32, name string) {
 	for ctx.Err() == nil {
-		err := g.read(ctx, id)
+		err := g.backfill(id)
+		if err == nil {
+			err = g.read(ctx, id)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -124,6 +127,9 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 		return err
 	}
 	for ctx.Err() == nil {
+		if err := g.backfill(id); err != nil {
+			return err
+		}
 		batch, err := cons.Fetch(gsiBatch, jetstream.FetchMaxWait(100*time.Millisecond))
 		if err != nil {
 			return err
@@ -145,6 +151,18 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 			if _, err := g.e.ApplyGSI(id, changes); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// backfill fills the table's GSIs that were added to it (UpdateTable), on
+// the goroutine that applies its changes, so that the two never
+// interleave (engine.BackfillGSI).
+func (g *GSIIndexer) backfill(id uint32) error {
+	for _, name := range g.e.BackfillingGSIs(id) {
+		if err := g.e.BackfillGSI(id, name); err != nil {
+			return err
 		}
 	}
 	return nil

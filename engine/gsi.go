@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/catalog"
@@ -158,9 +159,12 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("engine: GSI record %d/%d/%d: %w", table, c.Shard, c.Seq, err)
 		}
-		for i, ix := range def.GSIs {
-			oldKey := gsiKey(def, uint8(i), ix, kp, oldItem)
-			newKey := gsiKey(def, uint8(i), ix, kp, newItem)
+		for _, ix := range def.GSIs {
+			if ix.Backfilling || c.Seq <= shards.Seq(ix.Through[uint32(c.Shard)]) {
+				continue // the backfill covers this change
+			}
+			oldKey := gsiKey(def, ix.Ord, ix, kp, oldItem)
+			newKey := gsiKey(def, ix.Ord, ix, kp, newItem)
 			if oldKey != nil && string(oldKey) != string(newKey) {
 				b.Delete(oldKey)
 			}
@@ -231,15 +235,158 @@ type gsiRead struct {
 
 // gsiOf resolves an index name to one of def's GSIs (nil if it is none).
 func gsiOf(def *catalog.Table, name string) *gsiRead {
-	for i, ix := range def.GSIs {
+	for _, ix := range def.GSIs {
 		if ix.Name == name {
 			h, r := gsiKeys(ix)
-			g := &gsiRead{n: uint8(i), hName: h, rName: r, hType: def.AttrType(h), catalog: ix}
+			g := &gsiRead{n: ix.Ord, hName: h, rName: r, hType: def.AttrType(h), catalog: ix}
 			if r != "" {
 				g.rType = def.AttrType(r)
 			}
 			return g
 		}
 	}
+	return nil
+}
+
+// BackfillingGSIs names the GSIs of a table that wait for their backfill.
+func (e *Engine) BackfillingGSIs(table uint32) []string {
+	t, ok := e.tableByID(table)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, ix := range t.def.Load().GSIs {
+		if ix.Backfilling {
+			out = append(out, ix.Name)
+		}
+	}
+	return out
+}
+
+// backfillBatch is how many entries one backfill batch writes.
+const backfillBatch = 1000
+
+// BackfillGSI writes the entries of a GSI added to a table that has items,
+// then makes it ACTIVE. Under the table's ddl lock it takes a snapshot and
+// each shard's last sequence number together; it writes the entries of the
+// snapshot's items (after clearing those of an interrupted backfill); and
+// it marks the GSI backfilled through those sequence numbers, so that the
+// indexer applies to it only the changes after them. The GSI indexer calls
+// it from the goroutine that applies the table's changes, so the two never
+// interleave. A GSI that is gone, or a table dropped meanwhile, ends it
+// without error.
+func (e *Engine) BackfillGSI(table uint32, name string) error {
+	leave, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return nil
+	}
+	t.ddl.Lock()
+	def := t.def.Load()
+	var ix *catalog.Index
+	for i := range def.GSIs {
+		if def.GSIs[i].Name == name && def.GSIs[i].Backfilling {
+			ix = &def.GSIs[i]
+		}
+	}
+	if t.dropped || ix == nil {
+		t.ddl.Unlock()
+		return nil
+	}
+	through := map[uint32]uint64{}
+	e.mu.Lock()
+	for k, st := range e.mu.shards {
+		if k.table == table {
+			through[uint32(k.shard)] = st.lastSeq.Load()
+		}
+	}
+	e.mu.Unlock()
+	snap := e.db.NewSnapshot()
+	t.ddl.Unlock()
+	defer snap.Close()
+
+	start := time.Now()
+	prefix := keycodec.GSIPrefix(table, ix.Ord)
+	b := e.db.NewBatch()
+	b.DeleteRange(prefix, keycodec.PrefixEnd(prefix))
+	it, err := snap.NewIter(keycodec.TablePrefix(table), keycodec.PrefixEnd(keycodec.TablePrefix(table)))
+	if err != nil {
+		b.Close()
+		return err
+	}
+	items := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			it.Close()
+			b.Close()
+			return err
+		}
+		_, js, err := decodeStored(v)
+		if err != nil {
+			it.Close()
+			b.Close()
+			return err
+		}
+		item, err := decodeImage(js)
+		if err != nil {
+			it.Close()
+			b.Close()
+			return err
+		}
+		kp, err := e.itemKey(def, keyItemOf(def, item), true)
+		if err != nil {
+			it.Close()
+			b.Close()
+			return err
+		}
+		if k := gsiKey(def, ix.Ord, *ix, kp, item); k != nil {
+			projected := lsiProject(def, *ix, item)
+			b.Set(k, encodeStored(attr.ItemSize(projected), attr.AppendItemJSON(nil, projected)))
+		}
+		if items++; items%backfillBatch == 0 {
+			if err := b.Commit(false); err != nil {
+				it.Close()
+				b.Close()
+				return err
+			}
+			b.Close()
+			b = e.db.NewBatch()
+		}
+	}
+	if err := it.Close(); err != nil {
+		b.Close()
+		return err
+	}
+	err = b.Commit(true)
+	b.Close()
+	if err != nil {
+		return err
+	}
+
+	t.ddl.Lock()
+	defer t.ddl.Unlock()
+	if t.dropped {
+		return nil
+	}
+	newDef, err := e.catalog.Update(t.def.Load().Name, func(d *catalog.Table) error {
+		for i := range d.GSIs {
+			if d.GSIs[i].Name == name && d.GSIs[i].Backfilling {
+				d.GSIs[i].Backfilling = false
+				d.GSIs[i].Status = catalog.StatusActive
+				d.GSIs[i].Through = through
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.def.Store(newDef)
+	e.log.Info("GSI backfilled", "table", newDef.Name, "index", name, "items", items, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,7 +141,9 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 	}
 	for i := range def.GSIs {
 		def.GSIs[i].Status = catalog.StatusActive
+		def.GSIs[i].Ord = uint8(i)
 	}
+	def.NextGSIOrd = uint8(len(def.GSIs))
 	created, err := e.catalog.Create(def)
 	if errors.Is(err, catalog.ErrExists) {
 		return TableInfo{}, attr.Errorf(ErrResourceInUse, "Table already exists: %s", def.Name)
@@ -229,6 +232,13 @@ func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (Ta
 	)
 	def, err := e.catalog.UpdateWith(name, fn, func(old, def *catalog.Table, b *kv.Batch) error {
 		opened, switched = e.switchStream(b, t, old, def, now)
+		// A deleted GSI's entries go with it (its ordinal is never reused).
+		for _, ix := range old.GSIs {
+			if !slices.ContainsFunc(def.GSIs, func(x catalog.Index) bool { return x.Ord == ix.Ord }) {
+				p := keycodec.GSIPrefix(def.ID, ix.Ord)
+				b.DeleteRange(p, keycodec.PrefixEnd(p))
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, catalog.ErrNotFound) {

@@ -57,6 +57,15 @@ type Index struct {
 	Throughput *Throughput `json:"ProvisionedThroughput,omitempty"`
 	Status     string      `json:"IndexStatus,omitempty"` // GSIs only
 	// OnDemandThroughput, WarmThroughput: later.
+
+	// GSIs only. Ord numbers the GSI's entries in the store: assigned once,
+	// never reused within the table. Backfilling is true while the entries
+	// of the items written before the GSI was added are being written;
+	// Through then holds, per table shard, the last change the backfill
+	// covers, which the indexer does not apply to this GSI again.
+	Ord         uint8             `json:"Ord,omitempty"`
+	Backfilling bool              `json:"Backfilling,omitempty"`
+	Through     map[uint32]uint64 `json:"Through,omitempty"`
 }
 
 // Stream is the table's stream specification, its current label and every
@@ -111,6 +120,8 @@ type Table struct {
 	// first half gets.
 	ShardMap  shards.Map `json:"ShardMap,omitempty"`
 	NextShard shards.ID  `json:"NextShard,omitempty"`
+	// NextGSIOrd is the Ord the next GSI added by UpdateTable gets.
+	NextGSIOrd uint8 `json:"NextGSIOrd,omitempty"`
 	// HashVersion is the partition-key hash of the table's storage keys
 	// (shards.HashFNV for tables created before shards.HashXX).
 	HashVersion uint8 `json:"HashVersion,omitempty"`
@@ -202,6 +213,13 @@ func cloneIndexes(in []Index) []Index {
 	for i, x := range in {
 		x.KeySchema = append([]KeyElement(nil), x.KeySchema...)
 		x.Projection.NonKeyAttributes = append([]string(nil), x.Projection.NonKeyAttributes...)
+		if x.Through != nil {
+			through := make(map[uint32]uint64, len(x.Through))
+			for k, v := range x.Through {
+				through[k] = v
+			}
+			x.Through = through
+		}
 		if x.Throughput != nil {
 			tp := *x.Throughput
 			x.Throughput = &tp

@@ -131,6 +131,15 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 		v.Required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
 		v.Enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)
 	}
+	var gsiUpdates []gsiUpdateIn
+	if present(in.GlobalSecondaryIndexUpdates) {
+		if gsiUpdates, err = parseGSIUpdates(in.GlobalSecondaryIndexUpdates, &v); err != nil {
+			return nil, err
+		}
+		if len(gsiUpdates) == 0 {
+			gsiUpdates = nil // an empty list updates nothing
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -138,7 +147,6 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 		name string
 		raw  json.RawMessage
 	}{
-		{"GlobalSecondaryIndexUpdates", in.GlobalSecondaryIndexUpdates},
 		{"SSESpecification", in.SSESpecification},
 		{"ReplicaUpdates", in.ReplicaUpdates},
 	} {
@@ -147,7 +155,7 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 		}
 	}
 	if in.BillingMode == nil && in.ProvisionedThroughput == nil && in.DeletionProtectionEnabled == nil &&
-		in.TableClass == nil && in.StreamSpecification == nil {
+		in.TableClass == nil && in.StreamSpecification == nil && gsiUpdates == nil {
 		return nil, attr.Invalid(msgNothingToUpdate)
 	}
 	if s := in.StreamSpecification; s != nil {
@@ -162,6 +170,11 @@ func (a *api) updateTable(_ context.Context, req *wire.Request) (any, error) {
 	}
 	now := a.now()
 	info, err := a.e.UpdateTable(name, func(def *catalog.Table) error {
+		if gsiUpdates != nil {
+			if err := applyGSIUpdates(def, gsiUpdates, in.AttributeDefinitions); err != nil {
+				return err
+			}
+		}
 		return applyTableUpdate(def, &in, now)
 	})
 	if err != nil {

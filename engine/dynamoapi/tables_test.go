@@ -354,7 +354,10 @@ func TestUpdateTable(t *testing.T) {
 			"1 validation error detected: Value 'X' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"},
 		{"out of bounds", "UpdateTable", `{"TableName":"hash","ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":1000000000001}}`, vex,
 			"Given value 1000000000001 for WriteCapacityUnits is out of bounds"},
-		{"GSI updates later", "UpdateTable", `{"TableName":"hash","GlobalSecondaryIndexUpdates":[]}`, vex,
-			"GlobalSecondaryIndexUpdates is not supported yet"},
+		{"empty GSI updates", "UpdateTable", `{"TableName":"hash","GlobalSecondaryIndexUpdates":[]}`, vex, msgNothingToUpdate},
+		{"two GSI updates", "UpdateTable", `{"TableName":"hash","GlobalSecondaryIndexUpdates":[{"Delete":{"IndexName":"abc"}},{"Delete":{"IndexName":"def"}}]}`,
+			"LimitExceededException", msgOneGSIUpdate},
+		{"delete unknown GSI", "UpdateTable", `{"TableName":"hash","GlobalSecondaryIndexUpdates":[{"Delete":{"IndexName":"abc"}}]}`,
+			"ResourceNotFoundException", "Requested resource not found: Index: abc not found"},
 	})
 }

@@ -143,3 +143,97 @@ func scanAll(t *testing.T, e *env, index *string) []item {
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
+
+// TestGSIBackfill adds a GSI to a table that has items while writers keep
+// changing them: the backfill and the stream must together leave the GSI
+// equal to the index recomputed from the table. Then the GSI is deleted.
+func TestGSIBackfill(t *testing.T) {
+	e := start(t)
+	must(e.db.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("players"),
+		KeySchema:            keySchema("pk"),
+		AttributeDefinitions: attrDefs("pk", "S"),
+		BillingMode:          types.BillingModePayPerRequest,
+	}))(t)
+	put := func(i, v int) {
+		_, err := e.db.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String("players"), Item: item{
+			"pk": sv(fmt.Sprint("p", i)), "team": sv([]string{"red", "blue"}[v%2]), "score": nv(fmt.Sprint(v)),
+		}})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for i := range 300 {
+		put(i, i)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := rand.New(rand.NewPCG(3, 4))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			put(r.IntN(300), r.IntN(1000))
+		}
+	}()
+	must(e.db.UpdateTable(e.ctx, &dynamodb.UpdateTableInput{
+		TableName:            aws.String("players"),
+		AttributeDefinitions: attrDefs("team", "S", "score", "N"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName:  aws.String("by-team"),
+			KeySchema:  keySchema("team", "score"),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}},
+	}))(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		gsis := e.describe(t, "players").GlobalSecondaryIndexes
+		if len(gsis) == 1 && gsis[0].IndexStatus == types.IndexStatusActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GSI not ACTIVE after 30 s: %+v", gsis)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // writes after the backfill too
+	close(stop)
+	<-done
+	var want []string
+	for _, it := range scanAll(t, e, nil) {
+		want = append(want, fmt.Sprintf("%s/%s/%s", it["team"].(*types.AttributeValueMemberS).Value,
+			it["score"].(*types.AttributeValueMemberN).Value, it["pk"].(*types.AttributeValueMemberS).Value))
+	}
+	slices.Sort(want)
+	var got []string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		got = got[:0]
+		for _, it := range scanAll(t, e, aws.String("by-team")) {
+			got = append(got, fmt.Sprintf("%s/%s/%s", it["team"].(*types.AttributeValueMemberS).Value,
+				it["score"].(*types.AttributeValueMemberN).Value, it["pk"].(*types.AttributeValueMemberS).Value))
+		}
+		slices.Sort(got)
+		if slices.Equal(got, want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after the backfill the GSI has %d entries, the table implies %d", len(got), len(want))
+	}
+	must(e.db.UpdateTable(e.ctx, &dynamodb.UpdateTableInput{
+		TableName: aws.String("players"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{
+			IndexName: aws.String("by-team"),
+		}}},
+	}))(t)
+	if gsis := e.describe(t, "players").GlobalSecondaryIndexes; len(gsis) != 0 {
+		t.Fatalf("after the delete: %+v", gsis)
+	}
+	_, err := e.db.Scan(e.ctx, &dynamodb.ScanInput{TableName: aws.String("players"), IndexName: aws.String("by-team")})
+	wantErr(t, err, "ValidationException", "The table does not have the specified index: by-team", suite)
+}
