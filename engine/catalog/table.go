@@ -101,6 +101,13 @@ func (s *Stream) Epoch(label string) (StreamEpoch, bool) {
 	return StreamEpoch{}, false
 }
 
+// TTL is a table's time-to-live setting: the items whose Attribute, a
+// number of epoch seconds, is past are deleted by the TTL reaper.
+type TTL struct {
+	Enabled   bool   `json:"Enabled,omitempty"`
+	Attribute string `json:"AttributeName,omitempty"`
+}
+
 // Tag is a resource tag.
 type Tag struct {
 	Key   string `json:"Key"`
@@ -143,6 +150,9 @@ type Table struct {
 	Tags               []Tag  `json:"Tags,omitempty"`
 	DeletionProtection bool   `json:"DeletionProtection"`
 	TableClass         string `json:"TableClass,omitempty"` // STANDARD or STANDARD_INFREQUENT_ACCESS
+
+	// TTL is the table's time-to-live setting (UpdateTimeToLive).
+	TTL TTL `json:"TTL,omitzero"`
 
 	// Deleted is when the table was deleted: set only on the definitions of
 	// dropped tables the catalog keeps while their streams are readable.

@@ -58,6 +58,8 @@ func Register(s *wire.Server, e *engine.Engine, opts Options) {
 		"BatchGetItem":       a.batchGetItem,
 		"TransactWriteItems": a.transactWriteItems,
 		"TransactGetItems":   a.transactGetItems,
+		"UpdateTimeToLive":   a.updateTimeToLive,
+		"DescribeTimeToLive": a.describeTimeToLive,
 		"Query":              a.query,
 		"Scan":               a.scan,
 	} {
