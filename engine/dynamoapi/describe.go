@@ -59,6 +59,7 @@ type gsiDescription struct {
 	KeySchema             []catalog.KeyElement  `json:"KeySchema"`
 	Projection            catalog.Projection    `json:"Projection"`
 	IndexStatus           string                `json:"IndexStatus"`
+	Backfilling           *bool                 `json:"Backfilling,omitempty"`
 	ProvisionedThroughput throughputDescription `json:"ProvisionedThroughput"`
 	IndexSizeBytes        int64                 `json:"IndexSizeBytes"`
 	ItemCount             int64                 `json:"ItemCount"`
@@ -135,11 +136,16 @@ func (a *api) describe(in engine.TableInfo) tableDescription {
 		if status == "" {
 			status = catalog.StatusActive
 		}
+		var backfilling *bool
+		if x.Backfilling {
+			backfilling = &x.Backfilling
+		}
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, gsiDescription{
 			IndexName:             x.Name,
 			KeySchema:             x.KeySchema,
 			Projection:            x.Projection,
 			IndexStatus:           status,
+			Backfilling:           backfilling,
 			ProvisionedThroughput: describeThroughput(x.Throughput, t.BillingMode),
 			IndexArn:              arn + "/index/" + x.Name,
 		})
