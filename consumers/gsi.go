@@ -126,16 +126,53 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 	if err != nil {
 		return err
 	}
-	for ctx.Err() == nil {
-		if err := g.backfill(id); err != nil {
-			return err
+	// Messages arrive as JetStream pushes them; each round applies the
+	// first one with every other already delivered, so the index trails
+	// the stream by one batch at most and waits for nothing.
+	msgs := make(chan jetstream.Msg, gsiBatch)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-rctx.Done():
 		}
-		batch, err := cons.Fetch(gsiBatch, jetstream.FetchMaxWait(100*time.Millisecond))
-		if err != nil {
-			return err
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stop() // first: frees a callback blocked on a full channel
+		cc.Stop()
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var first jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-cc.Closed():
+			return errors.New("the stream's consumer stopped")
+		case <-tick.C:
+			if err := g.backfill(id); err != nil {
+				return err
+			}
+			continue
+		case first = <-msgs:
 		}
-		var changes []engine.GSIChange
-		for m := range batch.Messages() {
+		batch := []jetstream.Msg{first}
+	drain:
+		for len(batch) < gsiBatch {
+			select {
+			case m := <-msgs:
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		changes := make([]engine.GSIChange, 0, len(batch))
+		for _, m := range batch {
 			c, ok, err := gsiChange(m)
 			if err != nil {
 				return err
@@ -144,7 +181,7 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 				changes = append(changes, c)
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		if err := g.backfill(id); err != nil {
 			return err
 		}
 		if len(changes) > 0 {
@@ -153,7 +190,6 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 			}
 		}
 	}
-	return nil
 }
 
 // backfill fills the table's GSIs that were added to it (UpdateTable), on

@@ -390,3 +390,49 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 	e.log.Info("GSI backfilled", "table", newDef.Name, "index", name, "items", items, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// ErrIndexBehind: a read asked to see every change committed before it on a
+// GSI (X-Sluice-Index-Consistency: strong) and the indexer did not get
+// there within the bound.
+var ErrIndexBehind = errors.New("engine: index behind")
+
+// WaitGSI waits until the GSI indexer has applied, for every shard of the
+// table, every change committed when WaitGSI was called, or until timeout
+// (then ErrIndexBehind). It gives a GSI read the table's read-your-writes
+// consistency, for a bounded wait.
+func (e *Engine) WaitGSI(name string, timeout time.Duration) error {
+	t, ok := e.lookup(name)
+	if !ok {
+		return attr.Errorf(ErrTableNotFound, "Requested resource not found")
+	}
+	def := t.def.Load()
+	target := map[shards.ID]shards.Seq{}
+	e.mu.Lock()
+	for k, st := range e.mu.shards {
+		if k.table == def.ID {
+			target[k.shard] = shards.Seq(st.lastSeq.Load())
+		}
+	}
+	e.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
+		behind := false
+		for sh, want := range target {
+			pos, err := e.GSIPosition(def.ID, sh)
+			if err != nil {
+				return err
+			}
+			if pos < want {
+				behind = true
+				break
+			}
+		}
+		if !behind {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return attr.Errorf(ErrIndexBehind, "The global secondary indexes of table %s did not apply the changes committed before this read within %s (X-Sluice-Index-Consistency: strong)", name, timeout)
+		}
+		time.Sleep(pause)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
@@ -116,6 +118,22 @@ func checkStartKeyValues(key attr.Item) error {
 		return err
 	}
 	return nil
+}
+
+// Read-your-writes on a GSI, beyond DynamoDB: a Query or Scan of a GSI with
+// this header and the value "strong" first waits until the GSI indexer has
+// applied every change committed before it, for at most IndexWaitTimeout.
+const (
+	HeaderIndexConsistency = "X-Sluice-Index-Consistency"
+	IndexWaitTimeout       = 2 * time.Second
+)
+
+// waitIndex honours HeaderIndexConsistency for a read of a GSI.
+func (a *api) waitIndex(req *wire.Request, table string, global bool) error {
+	if !global || req.Header == nil || !strings.EqualFold(req.Header.Get(HeaderIndexConsistency), "strong") {
+		return nil
+	}
+	return a.e.WaitGSI(table, IndexWaitTimeout)
 }
 
 // findIndex checks a read's IndexName against the table: an unknown index
@@ -306,6 +324,9 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	r.Filter = filter
 	if proj != nil {
 		r.Projection = proj
+	}
+	if err := a.waitIndex(req, name, global); err != nil {
+		return nil, err
 	}
 	res, err := a.e.Query(r)
 	if err != nil {

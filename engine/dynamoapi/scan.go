@@ -127,6 +127,9 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if proj != nil {
 		r.Projection = proj
 	}
+	if err := a.waitIndex(req, name, global); err != nil {
+		return nil, err
+	}
 	res, err := a.e.Scan(r)
 	if err != nil {
 		return nil, err

@@ -56,6 +56,7 @@
 //	engine.ErrIdempotentMismatch  com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException 400 Message
 //	ErrExpiredIterator            com.amazonaws.dynamodb.v20120810#ExpiredIteratorException       400    message
 //	ErrTrimmedDataAccess          com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException     400    message
+//	engine.ErrIndexBehind         com.amazon.coral.availability#ServiceUnavailableException       503    message
 //	engine.ErrLimitExceeded       com.amazonaws.dynamodb.v20120810#LimitExceededException         400    message
 //	engine.ErrClosed              com.amazonaws.dynamodb.v20120810#InternalServerError            500    message
 //	ErrThroughputExceeded         com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException 400 message

@@ -98,6 +98,10 @@ var exceptions = [...]exception{
 		msgKey: "message", msg: "Iterator expired"},
 	{match: ErrTrimmedDataAccess, typ: nsDynamoDB + "TrimmedDataAccessException", status: http.StatusBadRequest,
 		msgKey: "message", msg: "The requested data has been trimmed"},
+	// A read-your-writes GSI read whose index did not catch up in time: a
+	// 503 that SDKs retry.
+	{match: engine.ErrIndexBehind, typ: nsAvailability + "ServiceUnavailableException", status: http.StatusServiceUnavailable,
+		msgKey: "message", msg: "The index is behind"},
 	{match: engine.ErrLimitExceeded, typ: nsDynamoDB + "LimitExceededException", status: http.StatusBadRequest,
 		msgKey: "message", msg: "Limit exceeded"},
 	// The engine is shutting down: nothing changed, and a 500 makes SDKs retry.

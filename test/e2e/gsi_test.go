@@ -237,3 +237,25 @@ func TestGSIBackfill(t *testing.T) {
 	_, err := e.db.Scan(e.ctx, &dynamodb.ScanInput{TableName: aws.String("players"), IndexName: aws.String("by-team")})
 	wantErr(t, err, "ValidationException", "The table does not have the specified index: by-team", suite)
 }
+
+// TestGSIReadYourWrites checks X-Sluice-Index-Consistency: strong: a GSI
+// Query right after a write sees it, every time.
+func TestGSIReadYourWrites(t *testing.T) {
+	e := start(t)
+	must(e.db.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("ryw"),
+		KeySchema:            keySchema("pk"),
+		AttributeDefinitions: attrDefs("pk", "S", "g", "S"),
+		BillingMode:          types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: aws.String("by-g"), KeySchema: keySchema("g"),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}},
+	}))(t)
+	for i := range 50 {
+		e.put(t, "ryw", item{"pk": sv(fmt.Sprint("k", i)), "g": sv("x")})
+		status, _, body := e.raw(t, "Query", `{"TableName":"ryw","IndexName":"by-g","KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"x"}},"Select":"COUNT"}`,
+			map[string]string{"X-Sluice-Index-Consistency": "strong"})
+		if want := fmt.Sprintf(`"Count":%d`, i+1); status != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("write %d then a strong GSI query: %d %s, want %s", i, status, body, want)
+		}
+	}
+}
