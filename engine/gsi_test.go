@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/catalog"
@@ -104,5 +108,54 @@ func TestApplyGSI(t *testing.T) {
 	page, err := e.Scan(ScanRequest{Table: "g", Index: "by-city", Limit: 1})
 	if err != nil || page.Count != 1 || page.LastKey["city"].S != "Lima" || page.LastKey["pk"].S != "a" {
 		t.Fatalf("Scan of the GSI: %+v, %v", page, err)
+	}
+}
+
+// BenchmarkBackfill fills a GSI added to a table of BACKFILL_ITEMS items
+// (default 100,000, about 200 bytes each). Issue 5 asks for a million in
+// under 60 s:
+//
+//	BACKFILL_ITEMS=1000000 go test -run '^$' -bench Backfill -benchtime 1x ./engine/
+func BenchmarkBackfill(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("BACKFILL_ITEMS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	e, err := Open(Options{Dir: b.TempDir(), Relaxed: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	info, err := e.CreateTable(readTableDef("t", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pad := attr.S(strings.Repeat("x", 150))
+	for i := 0; i < n; i += MaxBatchWrites {
+		var ops []BatchWriteOp
+		for j := i; j < min(i+MaxBatchWrites, n); j++ {
+			ops = append(ops, BatchWriteOp{Table: "t", Item: attr.Item{
+				"pk": attr.S(fmt.Sprint("k", j)), "g": attr.S(fmt.Sprint("g", j%1000)), "pad": pad,
+			}})
+		}
+		if _, err := e.BatchWrite(BatchWriteRequest{Ops: ops}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := e.UpdateTable("t", func(d *catalog.Table) error {
+			d.AttributeDefinitions = append(d.AttributeDefinitions, catalog.AttributeDefinition{Name: "g", Type: "S"})
+			d.GSIs = []catalog.Index{{Name: "by-g", KeySchema: []catalog.KeyElement{{Name: "g", KeyType: "HASH"}},
+				Projection: catalog.Projection{Type: "KEYS_ONLY"}, Status: catalog.StatusCreating, Backfilling: true}}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := e.BackfillGSI(info.ID, "by-g"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "backfill-s")
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "items/s")
 	}
 }
