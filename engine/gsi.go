@@ -436,3 +436,47 @@ func (e *Engine) WaitGSI(name string, timeout time.Duration) error {
 		time.Sleep(pause)
 	}
 }
+
+// GSILag is how far a table's GSIs trail it.
+type GSILag struct {
+	Table string
+	Index string
+	// Behind is the number of committed changes the indexer has not
+	// applied yet, summed over the table's shards.
+	Behind int64
+	// Backfilling is true while the GSI's backfill has not finished.
+	Backfilling bool
+}
+
+// GSILags reports the lag of every GSI of every live table.
+func (e *Engine) GSILags() ([]GSILag, error) {
+	var out []GSILag
+	for _, t := range e.tableIndex() {
+		def := t.def.Load()
+		if len(def.GSIs) == 0 {
+			continue
+		}
+		var behind int64
+		e.mu.Lock()
+		last := map[shards.ID]shards.Seq{}
+		for k, st := range e.mu.shards {
+			if k.table == def.ID {
+				last[k.shard] = shards.Seq(st.lastSeq.Load())
+			}
+		}
+		e.mu.Unlock()
+		for sh, seq := range last {
+			pos, err := e.GSIPosition(def.ID, sh)
+			if err != nil {
+				return nil, err
+			}
+			if seq > pos {
+				behind += int64(seq - pos)
+			}
+		}
+		for _, ix := range def.GSIs {
+			out = append(out, GSILag{Table: def.Name, Index: ix.Name, Behind: behind, Backfilling: ix.Backfilling})
+		}
+	}
+	return out, nil
+}

@@ -152,7 +152,7 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	dynamoapi.Register(api, eng, dynamoapi.Options{Logger: logger.With("component", "dynamoapi")})
 	streamsapi.Register(api, eng, streamsapi.Options{Logger: logger.With("component", "streamsapi")})
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           withMetrics(api, eng),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -256,6 +258,32 @@ func TestGSIReadYourWrites(t *testing.T) {
 			map[string]string{"X-Sluice-Index-Consistency": "strong"})
 		if want := fmt.Sprintf(`"Count":%d`, i+1); status != 200 || !strings.Contains(string(body), want) {
 			t.Fatalf("write %d then a strong GSI query: %d %s, want %s", i, status, body, want)
+		}
+	}
+}
+
+// TestMetrics reads the Prometheus metrics on the API's port: a table's
+// items and its GSIs' lag.
+func TestMetrics(t *testing.T) {
+	e := start(t)
+	must(e.db.CreateTable(e.ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("metered"),
+		KeySchema:            keySchema("pk"),
+		AttributeDefinitions: attrDefs("pk", "S", "g", "S"),
+		BillingMode:          types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: aws.String("by-g"), KeySchema: keySchema("g"),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}},
+	}))(t)
+	e.put(t, "metered", item{"pk": sv("a"), "g": sv("x")})
+	resp, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`sluice_table_items{table="metered"} 1`, `sluice_gsi_lag_changes{backfilling="false",index="by-g",table="metered"}`, "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
 		}
 	}
 }
