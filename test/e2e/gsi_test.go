@@ -3,8 +3,8 @@ package e2e
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
