@@ -29,6 +29,39 @@ import (
 // number for its GSIs (rest: shard u32).
 const metaGSIApplied byte = 'G'
 
+// metaGSIStats is the meta kind of a GSI's entry count and byte size
+// (rest: the GSI's ordinal). The indexer keeps it in its batches.
+const metaGSIStats byte = 'I'
+
+// IndexStats are a secondary index's item count and size in bytes.
+type IndexStats struct{ Items, Bytes int64 }
+
+func gsiStatsKey(table uint32, ord uint8) []byte { return keycodec.MetaKey(table, metaGSIStats, ord) }
+
+// gsiStats reads a GSI's counters.
+func (e *Engine) gsiStats(table uint32, ord uint8) (IndexStats, error) {
+	v, err := e.db.Get(gsiStatsKey(table, ord))
+	if errors.Is(err, kv.ErrNotFound) {
+		return IndexStats{}, nil
+	}
+	if err != nil {
+		return IndexStats{}, err
+	}
+	n, k := binary.Varint(v)
+	if k <= 0 {
+		return IndexStats{}, fmt.Errorf("engine: corrupt GSI stats of %d/%d", table, ord)
+	}
+	b, k2 := binary.Varint(v[k:])
+	if k2 <= 0 {
+		return IndexStats{}, fmt.Errorf("engine: corrupt GSI stats of %d/%d", table, ord)
+	}
+	return IndexStats{Items: n, Bytes: b}, nil
+}
+
+func encodeStats(s IndexStats) []byte {
+	return binary.AppendVarint(binary.AppendVarint(nil, s.Items), s.Bytes)
+}
+
 // gsiKeys returns the partition and (if any) sort key names of a GSI.
 func gsiKeys(ix catalog.Index) (hash, rng string) {
 	for _, k := range ix.KeySchema {
@@ -127,6 +160,7 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 		return 0, nil
 	}
 	applied := map[shards.ID]shards.Seq{}
+	stats := map[uint8]IndexStats{} // deltas, by ordinal
 	b := e.db.NewBatch()
 	defer b.Close()
 	n := 0
@@ -165,13 +199,22 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 			}
 			oldKey := gsiKey(def, ix.Ord, ix, kp, oldItem)
 			newKey := gsiKey(def, ix.Ord, ix, kp, newItem)
-			if oldKey != nil && string(oldKey) != string(newKey) {
-				b.Delete(oldKey)
+			st := stats[ix.Ord]
+			if oldKey != nil {
+				st.Items--
+				st.Bytes -= int64(attr.ItemSize(lsiProject(def, ix, oldItem)))
+				if string(oldKey) != string(newKey) {
+					b.Delete(oldKey)
+				}
 			}
 			if newKey != nil {
 				projected := lsiProject(def, ix, newItem)
-				b.Set(newKey, encodeStored(attr.ItemSize(projected), attr.AppendItemJSON(nil, projected)))
+				size := attr.ItemSize(projected)
+				st.Items++
+				st.Bytes += int64(size)
+				b.Set(newKey, encodeStored(size, attr.AppendItemJSON(nil, projected)))
 			}
+			stats[ix.Ord] = st
 		}
 		applied[c.Shard] = c.Seq
 		n++
@@ -181,6 +224,13 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 	}
 	if stream > 0 {
 		b.Set(keycodec.MetaShardKey(table, metaGSIApplied, gsiStreamShard), binary.BigEndian.AppendUint64(nil, stream))
+	}
+	for ord, d := range stats {
+		cur, err := e.gsiStats(table, ord)
+		if err != nil {
+			return 0, err
+		}
+		b.Set(gsiStatsKey(table, ord), encodeStats(IndexStats{Items: cur.Items + d.Items, Bytes: cur.Bytes + d.Bytes}))
 	}
 	if n == 0 && stream == 0 {
 		return 0, nil
@@ -319,6 +369,7 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 		return err
 	}
 	items := 0
+	var counted IndexStats
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.Value()
 		if err != nil {
@@ -346,7 +397,10 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 		}
 		if k := gsiKey(def, ix.Ord, *ix, kp, item); k != nil {
 			projected := lsiProject(def, *ix, item)
-			b.Set(k, encodeStored(attr.ItemSize(projected), attr.AppendItemJSON(nil, projected)))
+			size := attr.ItemSize(projected)
+			counted.Items++
+			counted.Bytes += int64(size)
+			b.Set(k, encodeStored(size, attr.AppendItemJSON(nil, projected)))
 		}
 		if items++; items%backfillBatch == 0 {
 			if err := b.Commit(false); err != nil {
@@ -362,6 +416,7 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 		b.Close()
 		return err
 	}
+	b.Set(gsiStatsKey(table, ix.Ord), encodeStats(counted))
 	err = b.Commit(true)
 	b.Close()
 	if err != nil {

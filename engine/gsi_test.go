@@ -92,6 +92,9 @@ func TestApplyGSI(t *testing.T) {
 	if got := gsiEntries(t, e, info.ID); len(got) != 1 || !strings.Contains(got[0], "Lima") {
 		t.Fatalf("after a move and a removal: %q", got)
 	}
+	if in, _ := e.DescribeTable("g"); in.GSIs["by-city"].Items != 1 || in.GSIs["by-city"].Bytes != 3+8+7 { // pk a, city Lima, score 4
+		t.Errorf("GSI stats %+v, want 1 entry of 18 bytes", in.GSIs["by-city"])
+	}
 	if pos, _ := e.GSIPosition(info.ID, 0); pos != 3 {
 		t.Errorf("shard 0 at %d, want 3", pos)
 	}

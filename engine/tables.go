@@ -51,6 +51,8 @@ type TableInfo struct {
 	*catalog.Table
 	ItemCount int64
 	SizeBytes int64
+	// GSIs holds each GSI's entry count and size, by name.
+	GSIs map[string]IndexStats
 }
 
 // tables returns the live-table index (copy on write).
@@ -108,6 +110,14 @@ func (e *Engine) info(t *table) TableInfo {
 	for _, st := range t.shards() {
 		in.ItemCount += st.count.Load()
 		in.SizeBytes += st.size.Load()
+	}
+	for _, ix := range in.Table.GSIs {
+		if s, err := e.gsiStats(in.Table.ID, ix.Ord); err == nil {
+			if in.GSIs == nil {
+				in.GSIs = map[string]IndexStats{}
+			}
+			in.GSIs[ix.Name] = s
+		}
 	}
 	return in
 }
@@ -237,6 +247,7 @@ func (e *Engine) UpdateTable(name string, fn func(def *catalog.Table) error) (Ta
 			if !slices.ContainsFunc(def.GSIs, func(x catalog.Index) bool { return x.Ord == ix.Ord }) {
 				p := keycodec.GSIPrefix(def.ID, ix.Ord)
 				b.DeleteRange(p, keycodec.PrefixEnd(p))
+				b.Delete(gsiStatsKey(def.ID, ix.Ord))
 			}
 		}
 		return nil

@@ -146,6 +146,8 @@ func (a *api) describe(in engine.TableInfo) tableDescription {
 			Projection:            x.Projection,
 			IndexStatus:           status,
 			Backfilling:           backfilling,
+			ItemCount:             in.GSIs[x.Name].Items,
+			IndexSizeBytes:        in.GSIs[x.Name].Bytes,
 			ProvisionedThroughput: describeThroughput(x.Throughput, t.BillingMode),
 			IndexArn:              arn + "/index/" + x.Name,
 		})

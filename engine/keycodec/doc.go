@@ -76,6 +76,9 @@
 //	MetaLastSeq    's' | shard u32   last sequence number committed in a shard
 //	MetaPublished  'p' | shard u32   last sequence number published to JetStream
 //	MetaCounters   'c'               item count and byte size of the table
+//	MetaGSIApplied 'G' | shard u32   last change record of the shard the GSI indexer applied
+//	                                 (shard 0xffffffff: the stream sequence it resumes after)
+//	MetaGSIStats   'I' | ordinal u8  a GSI's entry count and byte size (zig-zag varints)
 //	MetaLineage    'L' | shard u32 | created u64
 //	                                 one stream shard of the shard (JSON): its
 //	                                 id, parent, stream label and sequence range

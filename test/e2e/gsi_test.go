@@ -112,6 +112,11 @@ func TestGSIConverges(t *testing.T) {
 			t.Errorf("GSI %s has %d entries, the table implies %d:\n got %s\nwant %s", index, len(got), len(want),
 				strings.Join(got, " "), strings.Join(want, " "))
 		}
+		for _, g := range e.describe(t, "players").GlobalSecondaryIndexes {
+			if aws.ToString(g.IndexName) == index && aws.ToInt64(g.ItemCount) != int64(len(want)) {
+				t.Errorf("DescribeTable: GSI %s ItemCount %d, want %d", index, aws.ToInt64(g.ItemCount), len(want))
+			}
+		}
 	}
 	out := must(e.db.Query(e.ctx, &dynamodb.QueryInput{
 		TableName: aws.String("players"), IndexName: aws.String("by-team"),
