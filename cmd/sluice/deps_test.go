@@ -29,7 +29,7 @@ const module = "github.com/sluicedb/sluice"
 // and may be imported only by test files and by other helpers.
 var layers = [][]string{
 	0:  {"config", "shards", "engine/attr", "engine/invariants"},
-	1:  {"engine/keycodec", "engine/expr", "cdc/event", "engine/internal/kv"},
+	1:  {"engine/keycodec", "engine/expr", "cdc/event", "cdc/filter", "engine/internal/kv"},
 	2:  {"engine/catalog"},
 	3:  {"engine"},
 	4:  {"engine/wire"},
@@ -38,7 +38,7 @@ var layers = [][]string{
 	7:  {"cdc"},
 	8:  {"cdc/streamsapi"},
 	9:  {"sinks"},
-	10: {"sinks/*"},
+	10: {"sinks/*", "consumers/target"},
 	11: {"consumers"},
 	12: {"cmd/sluice"},
 	13: {"test/..."},
