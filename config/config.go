@@ -49,6 +49,10 @@ type Config struct {
 	// StreamShardRollover is how long a DynamoDB Streams shard stays open
 	// before the next change closes it and opens its child.
 	StreamShardRollover time.Duration `yaml:"stream-shard-rollover"`
+	// Triggers are function triggers to create, or update to these
+	// settings, at start (they are managed at run time with `sluice
+	// triggers`, and persist).
+	Triggers []Trigger `yaml:"triggers"`
 }
 
 // Default returns the defaults: a single machine, fsync durability.
@@ -169,6 +173,17 @@ func (c *Config) Validate() error {
 	}
 	if c.StreamShardRollover < time.Second {
 		errs = append(errs, fmt.Errorf("stream-shard-rollover: %s is under a second", c.StreamShardRollover))
+	}
+	names := map[string]bool{}
+	for i := range c.Triggers {
+		t := &c.Triggers[i]
+		if err := t.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("triggers[%d]: %w", i, err))
+		}
+		if names[t.Name] {
+			errs = append(errs, fmt.Errorf("triggers[%d]: name %q is used twice", i, t.Name))
+		}
+		names[t.Name] = true
 	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("account-id: %q is not 12 digits", c.AccountID))

@@ -48,7 +48,7 @@ func TestConfigPrecedence(t *testing.T) {
 	want.Durability = "fsync"      // a flag set to the default value still wins
 	want.NATSListen = ""           // an empty flag turns the listener off
 	want.Retention = 2 * time.Hour // env over default
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config:\n got %+v\nwant %+v", cfg, want)
 	}
 }
