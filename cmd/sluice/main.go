@@ -23,6 +23,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return tailCommand(rest, stdout, stderr)
 	case "split-shard":
 		return splitCommand(rest, stdout, stderr)
+	case "triggers":
+		return triggersCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -42,6 +44,7 @@ Usage:
   sluice serve [flags]   start the server (DynamoDB API, change stream on NATS JetStream)
   sluice tail TABLE      print a table's changes as they happen (from its JetStream stream)
   sluice split-shard TABLE  split a table's shards in two (more stream shards, lineage kept)
+  sluice triggers COMMAND   create, list, update, enable, disable, delete, redrive function triggers
   sluice version         print the version
   sluice help [command]  show help for a command
 
@@ -61,6 +64,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 		tailUsage(stdout)
 	case args[0] == "split-shard":
 		splitUsage(stdout)
+	case args[0] == "triggers":
+		triggersUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:

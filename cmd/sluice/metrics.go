@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sluicedb/sluice/consumers"
 	"github.com/sluicedb/sluice/engine"
 )
 
@@ -59,9 +60,12 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 
 // withMetrics serves metricsPath from a registry of the engine's gauges and
 // the Go runtime's, and everything else with api.
-func withMetrics(api http.Handler, e *engine.Engine) http.Handler {
+func withMetrics(api http.Handler, e *engine.Engine, t *consumers.Triggers) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newEngineCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if t != nil {
+		reg.MustRegister(t.Collector())
+	}
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	// Not an http.ServeMux: it would redirect unclean paths that the API
 	// answers as DynamoDB does.

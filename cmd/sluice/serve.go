@@ -140,6 +140,12 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		return fmt.Errorf("creating relay: %w", err)
 	}
 
+	triggers, err := consumers.OpenTriggers(ctx, eng, b.JetStream(), cfg.Triggers,
+		logger.With("component", "triggers"), consumers.TriggerOptions{})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s (--listen) for the DynamoDB API: %w", cfg.Listen, opCause(err))
@@ -151,8 +157,9 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	})
 	dynamoapi.Register(api, eng, dynamoapi.Options{Logger: logger.With("component", "dynamoapi")})
 	streamsapi.Register(api, eng, streamsapi.Options{Logger: logger.With("component", "streamsapi")})
+	consumers.RegisterAdmin(api, triggers)
 	srv := &http.Server{
-		Handler:           withMetrics(api, eng),
+		Handler:           withMetrics(api, eng, triggers),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -181,6 +188,14 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		// Stops with the relay; it resumes from its recorded position.
 		if err := indexer.Run(relayCtx); err != nil {
 			return fmt.Errorf("indexing GSIs: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// Stops with the relay; each trigger resumes from its durable
+		// consumer's ack floor.
+		if err := triggers.Run(relayCtx); err != nil {
+			return fmt.Errorf("running triggers: %w", err)
 		}
 		return nil
 	})
