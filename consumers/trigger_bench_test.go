@@ -139,7 +139,11 @@ func BenchmarkTriggerLatency(b *testing.B) {
 	}
 }
 
-func newBenchFixture(b *testing.B) *fixture { return newFixtureTB(b, "orders") }
+// newBenchFixture runs the engine as the server does by default: fsync
+// durability, 4 shards.
+func newBenchFixture(b *testing.B) *fixture {
+	return newFixtureOpts(b, engine.Options{Shards: 4}, "orders")
+}
 
 // fill puts n items into the orders table, from 8 writers.
 func fill(b *testing.B, f *fixture, n int) {

@@ -43,7 +43,14 @@ func newFixture(t *testing.T, tables ...string) *fixture {
 
 func newFixtureTB(t testing.TB, tables ...string) *fixture {
 	t.Helper()
-	e, err := engine.Open(engine.Options{Dir: t.TempDir(), Relaxed: true, Shards: 2})
+	return newFixtureOpts(t, engine.Options{Relaxed: true, Shards: 2}, tables...)
+}
+
+// newFixtureOpts is newFixture with the engine's options (Dir is set).
+func newFixtureOpts(t testing.TB, opts engine.Options, tables ...string) *fixture {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	e, err := engine.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
