@@ -9,12 +9,9 @@ import (
 
 	"github.com/sluicedb/sluice/config"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/dynamoapi"
 	"github.com/sluicedb/sluice/engine/wire"
 )
-
-// AdminTargetPrefix is the X-Amz-Target prefix of Sluice's own operations
-// (the same as dynamoapi's SplitShard).
-const AdminTargetPrefix = "Sluice_20261121."
 
 // RegisterAdmin adds the trigger operations to s, beside the DynamoDB API
 // on the same port; `sluice triggers` sends them. Their errors use
@@ -32,14 +29,14 @@ const AdminTargetPrefix = "Sluice_20261121."
 //	RedriveTrigger  {"Name"}: deliver its dead letters again
 func RegisterAdmin(s *wire.Server, t *Triggers) {
 	a := &admin{t: t}
-	s.Handle(AdminTargetPrefix+"CreateTrigger", a.create)
-	s.Handle(AdminTargetPrefix+"UpdateTrigger", a.update)
-	s.Handle(AdminTargetPrefix+"GetTrigger", a.getOne)
-	s.Handle(AdminTargetPrefix+"ListTriggers", a.list)
-	s.Handle(AdminTargetPrefix+"DeleteTrigger", a.delete)
-	s.Handle(AdminTargetPrefix+"EnableTrigger", a.enable(true))
-	s.Handle(AdminTargetPrefix+"DisableTrigger", a.enable(false))
-	s.Handle(AdminTargetPrefix+"RedriveTrigger", a.redrive)
+	s.Handle(dynamoapi.AdminTargetPrefix+"CreateTrigger", a.create)
+	s.Handle(dynamoapi.AdminTargetPrefix+"UpdateTrigger", a.update)
+	s.Handle(dynamoapi.AdminTargetPrefix+"GetTrigger", a.getOne)
+	s.Handle(dynamoapi.AdminTargetPrefix+"ListTriggers", a.list)
+	s.Handle(dynamoapi.AdminTargetPrefix+"DeleteTrigger", a.delete)
+	s.Handle(dynamoapi.AdminTargetPrefix+"EnableTrigger", a.enable(true))
+	s.Handle(dynamoapi.AdminTargetPrefix+"DisableTrigger", a.enable(false))
+	s.Handle(dynamoapi.AdminTargetPrefix+"RedriveTrigger", a.redrive)
 }
 
 type admin struct{ t *Triggers }
