@@ -25,6 +25,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return splitCommand(rest, stdout, stderr)
 	case "triggers":
 		return triggersCommand(rest, stdout, stderr)
+	case "audit":
+		return auditCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -45,6 +47,7 @@ Usage:
   sluice tail TABLE      print a table's changes as they happen (from its JetStream stream)
   sluice split-shard TABLE  split a table's shards in two (more stream shards, lineage kept)
   sluice triggers COMMAND   create, list, update, enable, disable, delete, redrive function triggers
+  sluice audit verify FILE  check an audit log's hash chain
   sluice version         print the version
   sluice help [command]  show help for a command
 
@@ -66,6 +69,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 		splitUsage(stdout)
 	case args[0] == "triggers":
 		triggersUsage(stdout)
+	case args[0] == "audit":
+		auditUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:
