@@ -53,6 +53,9 @@ type Config struct {
 	// settings, at start (they are managed at run time with `sluice
 	// triggers`, and persist).
 	Triggers []Trigger `yaml:"triggers"`
+	// Sinks copy tables' changes to search, analytics, audit or another
+	// database; created or updated at start like Triggers.
+	Sinks []Sink `yaml:"sinks"`
 }
 
 // Default returns the defaults: a single machine, fsync durability.
@@ -184,6 +187,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("triggers[%d]: name %q is used twice", i, t.Name))
 		}
 		names[t.Name] = true
+	}
+	sinkNames := map[string]bool{}
+	for i := range c.Sinks {
+		s := &c.Sinks[i]
+		if err := s.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("sinks[%d]: %w", i, err))
+		}
+		if sinkNames[s.Name] {
+			errs = append(errs, fmt.Errorf("sinks[%d]: name %q is used twice", i, s.Name))
+		}
+		sinkNames[s.Name] = true
 	}
 	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("account-id: %q is not 12 digits", c.AccountID))

@@ -27,7 +27,10 @@ import (
 //	EnableTrigger   {"Name"}
 //	DisableTrigger  {"Name"}
 //	RedriveTrigger  {"Name"}: deliver its dead letters again
-func RegisterAdmin(s *wire.Server, t *Triggers) {
+//	CreateSink      a sink's settings (config.Sink's JSON names)
+//	GetSink, DeleteSink, PauseSink, ResumeSink   {"Name"}
+//	ListSinks       {"TableName"?}
+func RegisterAdmin(s *wire.Server, t *Runtime) {
 	a := &admin{t: t}
 	s.Handle(dynamoapi.AdminTargetPrefix+"CreateTrigger", a.create)
 	s.Handle(dynamoapi.AdminTargetPrefix+"UpdateTrigger", a.update)
@@ -37,9 +40,15 @@ func RegisterAdmin(s *wire.Server, t *Triggers) {
 	s.Handle(dynamoapi.AdminTargetPrefix+"EnableTrigger", a.enable(true))
 	s.Handle(dynamoapi.AdminTargetPrefix+"DisableTrigger", a.enable(false))
 	s.Handle(dynamoapi.AdminTargetPrefix+"RedriveTrigger", a.redrive)
+	s.Handle(dynamoapi.AdminTargetPrefix+"CreateSink", a.createSink)
+	s.Handle(dynamoapi.AdminTargetPrefix+"GetSink", a.getSink)
+	s.Handle(dynamoapi.AdminTargetPrefix+"ListSinks", a.listSinks)
+	s.Handle(dynamoapi.AdminTargetPrefix+"DeleteSink", a.deleteSink)
+	s.Handle(dynamoapi.AdminTargetPrefix+"PauseSink", a.enableSink(false))
+	s.Handle(dynamoapi.AdminTargetPrefix+"ResumeSink", a.enableSink(true))
 }
 
-type admin struct{ t *Triggers }
+type admin struct{ t *Runtime }
 
 // strict decodes a body, refusing members it does not know.
 func strict(body []byte, v any) error {
@@ -205,4 +214,54 @@ func (a *admin) redrive(ctx context.Context, req *wire.Request) (any, error) {
 		return nil, err
 	}
 	return a.t.Redrive(ctx, in.Name)
+}
+
+func (a *admin) createSink(ctx context.Context, req *wire.Request) (any, error) {
+	var def config.Sink
+	if err := strict(req.Body, &def); err != nil {
+		return nil, err
+	}
+	return a.t.CreateSink(ctx, def)
+}
+
+// nameOp decodes {"Name"} and calls fn with it.
+func nameOp(fn func(ctx context.Context, name string) (any, error)) wire.Op {
+	return func(ctx context.Context, req *wire.Request) (any, error) {
+		var in nameIn
+		if err := strict(req.Body, &in); err != nil {
+			return nil, err
+		}
+		if err := in.check(); err != nil {
+			return nil, err
+		}
+		return fn(ctx, in.Name)
+	}
+}
+
+func (a *admin) getSink(ctx context.Context, req *wire.Request) (any, error) {
+	return nameOp(func(ctx context.Context, n string) (any, error) { return a.t.GetSink(ctx, n) })(ctx, req)
+}
+
+func (a *admin) deleteSink(ctx context.Context, req *wire.Request) (any, error) {
+	return nameOp(func(ctx context.Context, n string) (any, error) { return a.t.DeleteSink(ctx, n) })(ctx, req)
+}
+
+func (a *admin) enableSink(on bool) wire.Op {
+	return nameOp(func(ctx context.Context, n string) (any, error) { return a.t.SetSinkEnabled(ctx, n, on) })
+}
+
+func (a *admin) listSinks(ctx context.Context, req *wire.Request) (any, error) {
+	var in struct {
+		TableName string `json:"TableName"`
+	}
+	if err := strict(req.Body, &in); err != nil {
+		return nil, err
+	}
+	all, err := a.t.ListSinks(ctx, in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Sinks []SinkInfo `json:"Sinks"`
+	}{all}, nil
 }

@@ -170,7 +170,7 @@ func functionARN(streamARN, trigger string) string {
 }
 
 // ensureDLQ creates a dead-letter stream if it is missing.
-func (t *Triggers) ensureDLQ(ctx context.Context, name string) error {
+func (t *Runtime) ensureDLQ(ctx context.Context, name string) error {
 	t.mu.Lock()
 	ok := t.mu.dlqs[name]
 	t.mu.Unlock()
@@ -202,7 +202,7 @@ type RedriveResult struct {
 
 // Redrive delivers the trigger's dead-lettered batches to its function
 // again, once each, oldest first, and removes each one delivered.
-func (t *Triggers) Redrive(ctx context.Context, name string) (*RedriveResult, error) {
+func (t *Runtime) Redrive(ctx context.Context, name string) (*RedriveResult, error) {
 	st, err := t.get(ctx, name)
 	if err != nil {
 		return nil, err

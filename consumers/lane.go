@@ -304,8 +304,37 @@ type invokeResult struct {
 	retryAfter time.Duration
 }
 
-// invoke calls the function once with recs.
+// invoke sends recs once, to the function or the sink, and counts it.
 func (l *lane) invoke(ctx context.Context, recs []*record, final bool) invokeResult {
+	now := l.r.t.opts.Now()
+	out := l.r.out.send(ctx, l, recs, final)
+	l.r.stats.update(func(s *TriggerStats) {
+		s.Invocations++
+		s.everInvoked = true
+		s.lastInvokeOK = out.ok
+		if !out.ok {
+			s.Errors++
+		}
+		if len(recs) > 0 {
+			s.IteratorAgeMs = now.Sub(recs[len(recs)-1].at).Milliseconds()
+			s.LastStreamSeq = recs[len(recs)-1].streamSeq
+		}
+	})
+	if !out.ok && ctx.Err() == nil {
+		l.r.t.log.Debug("delivery failed", l.r.sp.kind, l.r.sp.name, "records", len(recs), "error", out.funcErr, "message", out.message)
+	}
+	return out
+}
+
+// fnOutlet is the outlet of a trigger: its target.
+type fnOutlet struct {
+	tgt target.Target
+}
+
+func (f *fnOutlet) open(context.Context) error { return nil }
+func (f *fnOutlet) close(context.Context)      {}
+
+func (f *fnOutlet) send(ctx context.Context, l *lane, recs []*record, final bool) invokeResult {
 	def := &l.r.def
 	b := target.Batch{Records: make([]target.Record, len(recs))}
 	for i, r := range recs {
@@ -324,8 +353,7 @@ func (l *lane) invoke(ctx context.Context, recs []*record, final bool) invokeRes
 	// A structured-mode CloudEvents delivery that stops at a failed record
 	// reports the records from it on as failed items, whatever the setting.
 	items := def.ReportsItemFailures() || def.Target == config.TargetCloudEvents
-	now := l.r.t.opts.Now()
-	res, err := l.r.tgt.Invoke(ctx, b)
+	res, err := f.tgt.Invoke(ctx, b)
 	out := invokeResult{status: res.StatusCode, funcErr: res.FunctionError, message: res.Message, retryAfter: res.RetryAfter}
 	switch {
 	case err != nil:
@@ -344,37 +372,27 @@ func (l *lane) invoke(ctx context.Context, recs []*record, final bool) invokeRes
 				lowest = i
 			}
 		}
-		switch {
-		case lowest == len(recs):
-			out.funcErr = "BatchItemFailuresInvalid" // the target checks this; be safe
-		case lowest == 0:
-			out.funcErr, out.message = "BatchItemFailures", "the function reported the batch's first record failed"
-		default:
-			out.resumeAt = lowest
-			out.funcErr, out.message = "BatchItemFailures", fmt.Sprintf("the function reported record %s failed", recs[lowest].seq)
-		}
+		out.failedAt(lowest, len(recs), "the function reported record %s failed", recs)
 	default:
 		out.ok = true
 	}
 	if out.ok && l.win != nil && len(res.State) > 0 {
 		l.state = res.State
 	}
-	l.r.stats.update(func(s *TriggerStats) {
-		s.Invocations++
-		s.everInvoked = true
-		s.lastInvokeOK = out.ok
-		if !out.ok {
-			s.Errors++
-		}
-		if len(recs) > 0 {
-			s.IteratorAgeMs = now.Sub(recs[len(recs)-1].at).Milliseconds()
-			s.LastStreamSeq = recs[len(recs)-1].streamSeq
-		}
-	})
-	if !out.ok && ctx.Err() == nil {
-		l.r.t.log.Debug("invocation failed", "trigger", def.Name, "records", len(recs), "error", out.funcErr, "message", out.message)
-	}
 	return out
+}
+
+// failedAt sets a partial failure at record i of n (n: none identified).
+func (out *invokeResult) failedAt(i, n int, format string, recs []*record) {
+	switch {
+	case i >= n:
+		out.funcErr = "BatchItemFailuresInvalid"
+	case i == 0:
+		out.funcErr, out.message = "BatchItemFailures", fmt.Sprintf(format, recs[0].seq)
+	default:
+		out.resumeAt = i
+		out.funcErr, out.message = "BatchItemFailures", fmt.Sprintf(format, recs[i].seq)
+	}
 }
 
 // arnOf is the stream ARN of records ("" for none).

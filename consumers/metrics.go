@@ -9,7 +9,7 @@ import (
 
 // triggerCollector exports each trigger's counters at each scrape.
 type triggerCollector struct {
-	t                                                                    *Triggers
+	t                                                                    *Runtime
 	invocations, errors, delivered, filtered, deadLettered, iterAge, lag *prometheus.Desc
 }
 
@@ -17,7 +17,7 @@ type triggerCollector struct {
 // invocations, failed invocations, records delivered, filtered out and
 // dead-lettered (counters since the server started), the iterator age of
 // its last invocation and its lag (records not done yet).
-func (t *Triggers) Collector() prometheus.Collector {
+func (t *Runtime) Collector() prometheus.Collector {
 	l := []string{"trigger", "table"}
 	return &triggerCollector{
 		t:            t,

@@ -16,8 +16,8 @@ import (
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/cdc/filter"
 	"github.com/sluicedb/sluice/config"
-	"github.com/sluicedb/sluice/consumers/target"
 	"github.com/sluicedb/sluice/shards"
+	"github.com/sluicedb/sluice/sinks"
 )
 
 // A runner delivers one trigger's records. It reads the table's stream in
@@ -39,10 +39,11 @@ import (
 // The ack floor is saved in the trigger store first ("pos.<name>"), so that
 // a crash between deleting and creating the consumer loses nothing.
 type runner struct {
-	t     *Triggers
-	def   config.Trigger
+	t     *Runtime
+	sp    spec
+	def   config.Trigger // sp.trig: the delivery settings
 	crit  filter.Criteria
-	tgt   target.Target
+	out   outlet
 	stats *triggerStats
 
 	cancel context.CancelFunc
@@ -55,11 +56,12 @@ type runner struct {
 	}
 }
 
-func newRunner(t *Triggers, def config.Trigger, crit filter.Criteria, st *triggerStats) *runner {
-	return &runner{t: t, def: def, crit: crit, tgt: t.newTarget(&def), stats: st}
+func newRunner(t *Runtime, sp spec, crit filter.Criteria, out outlet, st *triggerStats) *runner {
+	return &runner{t: t, sp: sp, def: sp.trig, crit: crit, out: out, stats: st}
 }
 
-func durableName(trigger string) string { return "trigger_" + trigger }
+// durableName is the durable consumer of a trigger or sink.
+func durableName(kind, name string) string { return kind + "_" + name }
 
 func (r *runner) start(ctx context.Context) {
 	ctx, r.cancel = context.WithCancel(ctx)
@@ -80,14 +82,14 @@ func (r *runner) stop() {
 // loop runs the trigger until ctx ends, starting again after any failure
 // (the table's stream missing, the bus restarting).
 func (r *runner) loop(ctx context.Context) {
-	log := r.t.log.With("trigger", r.def.Name)
+	log := r.t.log.With(r.sp.kind, r.sp.name)
 	for ctx.Err() == nil {
 		err := r.run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if !errors.Is(err, errNoTable) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			log.Warn("trigger restarting", "err", err)
+			log.Warn(r.sp.kind+" restarting", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -96,7 +98,7 @@ func (r *runner) loop(ctx context.Context) {
 	}
 }
 
-var errNoTable = errors.New("the trigger's table does not exist")
+var errNoTable = errors.New("the table does not exist")
 
 // run delivers from the table's stream until ctx ends or the consumer
 // fails.
@@ -110,6 +112,10 @@ func (r *runner) run(ctx context.Context) error {
 	if def.Stream.Enabled && def.Stream.ViewType != "" {
 		view = def.Stream.ViewType
 	}
+	if err := r.out.open(ctx); err != nil {
+		return err
+	}
+	defer r.out.close(context.WithoutCancel(ctx))
 	cons, err := r.consumer(ctx, def.ID)
 	if err != nil {
 		r.stats.update(func(s *TriggerStats) { s.waitingOnTable = true })
@@ -124,6 +130,7 @@ func (r *runner) run(ctx context.Context) error {
 	defer stop()
 	d := &dispatch{
 		r:     r,
+		table: def.Name,
 		view:  view,
 		lanes: map[laneKey]*lane{},
 		track: newTracker(),
@@ -195,10 +202,10 @@ func (r *runner) consumer(ctx context.Context, tableID uint32) (jetstream.Consum
 	if err != nil {
 		return nil, err
 	}
-	name := durableName(r.def.Name)
+	name := durableName(r.sp.kind, r.sp.name)
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
-		Description:   "Sluice trigger " + r.def.Name,
+		Description:   "Sluice " + r.sp.kind + " " + r.sp.name,
 		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       time.Hour, // the runner retries by itself; see dispatch
 		MaxDeliver:    -1,
@@ -217,7 +224,7 @@ func (r *runner) consumer(ctx context.Context, tableID uint32) (jetstream.Consum
 		// Records were in flight when the runner stopped: deliver again
 		// from the ack floor.
 		pos := position{TableID: tableID, StreamSeq: info.AckFloor.Stream}
-		if err := r.t.savePosition(ctx, r.def.Name, pos); err != nil {
+		if err := r.t.savePosition(ctx, r.sp.posKey(), pos); err != nil {
 			return nil, err
 		}
 		if err := stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -225,13 +232,24 @@ func (r *runner) consumer(ctx context.Context, tableID uint32) (jetstream.Consum
 		}
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, pos.StreamSeq+1
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
-		pos, ok, err := r.t.loadPosition(ctx, r.def.Name)
+		pos, ok, err := r.t.loadPosition(ctx, r.sp.posKey())
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case ok && pos.TableID == tableID:
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, pos.StreamSeq+1
+		case r.out.snapshots() && r.def.StartingPosition == config.TrimHorizon:
+			// Copy the table's items, then follow the stream from where it
+			// stood before the copy began.
+			last, err := r.snapshot(ctx, stream, tableID)
+			if err != nil {
+				return nil, err
+			}
+			if err := r.t.savePosition(ctx, r.sp.posKey(), position{TableID: tableID, StreamSeq: last}); err != nil {
+				return nil, err
+			}
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, last+1
 		case r.def.StartingPosition == config.Latest:
 			cfg.DeliverPolicy = jetstream.DeliverNewPolicy
 		case r.def.StartingPosition == config.AtTimestamp:
@@ -270,7 +288,8 @@ type record struct {
 	at        time.Time // when it was committed (ce-time)
 	lambda    []byte    // the Lambda-shaped record
 	headers   [][2]string
-	entry     *entry // its place in the tracker
+	sink      *sinks.Record // the record as a sink receives it (sinks only)
+	entry     *entry        // its place in the tracker
 }
 
 // laneKey names a lane: a stream shard and a slot of its partition keys.
@@ -283,6 +302,7 @@ type laneKey struct {
 // called by one goroutine at a time (the consumer's).
 type dispatch struct {
 	r     *runner
+	table string
 	view  string
 	lanes map[laneKey]*lane
 	track *tracker
@@ -316,14 +336,18 @@ func (d *dispatch) dispatch(m jetstream.Msg) {
 		return
 	}
 	rec.entry = ent
-	if !d.r.crit.Match(rec.lambda) {
+	if len(d.r.crit) > 0 && !d.r.crit.Match(rec.lambda) {
 		d.r.stats.update(func(s *TriggerStats) { s.Filtered++ })
 		d.track.done(ent)
 		return
 	}
 	pf := config.Int(d.r.def.ParallelizationFactor, 1)
 	key := laneKey{shard: rec.shard}
-	if pf > 1 {
+	if d.r.sp.sink != nil {
+		// A sink gets one batch at a time, in stream order (its Write need
+		// not be safe for concurrent use).
+		key = laneKey{}
+	} else if pf > 1 {
 		key.slot = int(maphash.String(laneSeed, m.Headers().Get(event.HdrPartitionKey)) % uint64(pf))
 	}
 	l := d.lanes[key]
@@ -358,10 +382,18 @@ func (d *dispatch) record(m jetstream.Msg, sseq uint64) (*record, bool) {
 	}
 	lambda, err := event.AppendLambda(nil, m.Data(), d.view, h.Get(event.HdrSource), sizes)
 	if err != nil {
-		d.r.t.log.Warn("trigger skipped a corrupt record", "trigger", d.r.def.Name, "stream_seq", sseq, "err", err)
+		d.r.t.log.Warn("skipped a corrupt record", d.r.sp.kind, d.r.sp.name, "stream_seq", sseq, "err", err)
 		return nil, false
 	}
 	rec := &record{streamSeq: sseq, shard: shards.ID(sh), seq: seq, at: at, lambda: lambda}
+	if d.r.sp.sink != nil {
+		sr, err := sinks.Decode(d.table, shards.ID(sh), h.Get, m.Data())
+		if err != nil {
+			d.r.t.log.Warn("skipped a corrupt record", d.r.sp.kind, d.r.sp.name, "stream_seq", sseq, "err", err)
+			return nil, false
+		}
+		rec.sink = &sr
+	}
 	if d.r.def.Target == config.TargetCloudEvents {
 		for _, k := range ceHeaders {
 			if v := h.Get(k); v != "" {

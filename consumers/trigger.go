@@ -8,35 +8,34 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sluicedb/sluice/cdc"
 	"github.com/sluicedb/sluice/cdc/filter"
 	"github.com/sluicedb/sluice/config"
 	"github.com/sluicedb/sluice/consumers/target"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/sinks"
 )
 
-// Triggers runs the function triggers: for each enabled trigger, a runner
+// Runtime runs the function triggers and the sinks: for each enabled one, a runner
 // that reads its table's stream through a durable JetStream consumer and
 // invokes the function with batches, as a Lambda event source mapping for
 // DynamoDB Streams does (see runner).
 //
 // Definitions and the runners' resume positions live in a JetStream
-// key-value bucket (TriggersBucket), so that triggers created at run time
+// key-value bucket (Bucket), so that triggers created at run time
 // persist; the checkpoints themselves are the durable consumers' ack
 // floors.
-type Triggers struct {
+type Runtime struct {
 	e    *engine.Engine
 	js   jetstream.JetStream
 	kv   jetstream.KeyValue
 	log  *slog.Logger
-	opts TriggerOptions
+	opts RuntimeOptions
 	// applyMu serializes starting and stopping runners (apply, halt, Run).
 	applyMu sync.Mutex
 	mu      struct {
@@ -48,12 +47,12 @@ type Triggers struct {
 	}
 }
 
-// TriggersBucket is the key-value bucket that holds trigger definitions
+// Bucket is the key-value bucket that holds trigger definitions
 // ("def.<name>") and resume positions ("pos.<name>").
-const TriggersBucket = "sluice_triggers"
+const Bucket = "sluice_consumers"
 
-// TriggerOptions tune the runtime; the zero value is Lambda's behaviour.
-type TriggerOptions struct {
+// RuntimeOptions tune the runtime; the zero value is Lambda's behaviour.
+type RuntimeOptions struct {
 	// MinBackoff and MaxBackoff bound the wait before a failed batch is
 	// retried, which doubles with each attempt. 0 means 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
@@ -62,6 +61,11 @@ type TriggerOptions struct {
 	Client *http.Client
 	// Now is the clock of record ages and tumbling windows; nil: time.Now.
 	Now func() time.Time
+	// NewSink, when set, makes the sinks instead of the built-in ones.
+	NewSink func(def *config.Sink) (sinks.Sink, error)
+	// DataDir is where sinks that keep files of their own (search indexes)
+	// put them, each in DataDir/<type>/<sink name>.
+	DataDir string
 }
 
 // storedTrigger is a definition as the bucket holds it.
@@ -78,10 +82,16 @@ type position struct {
 	StreamSeq uint64 `json:"StreamSeq"` // the last stream sequence done
 }
 
-// OpenTriggers opens the trigger store on js (creating its bucket), and
+// Declared are the triggers and sinks of the configuration file.
+type Declared struct {
+	Triggers []config.Trigger
+	Sinks    []config.Sink
+}
+
+// OpenRuntime opens the trigger store on js (creating its bucket), and
 // creates or updates the triggers of declared (the configuration's) to
 // match. Run starts them.
-func OpenTriggers(ctx context.Context, e *engine.Engine, js jetstream.JetStream, declared []config.Trigger, log *slog.Logger, opts TriggerOptions) (*Triggers, error) {
+func OpenRuntime(ctx context.Context, e *engine.Engine, js jetstream.JetStream, declared Declared, log *slog.Logger, opts RuntimeOptions) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -95,19 +105,35 @@ func OpenTriggers(ctx context.Context, e *engine.Engine, js jetstream.JetStream,
 		opts.Now = time.Now
 	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      TriggersBucket,
+		Bucket:      Bucket,
 		Description: "Sluice function triggers: definitions and resume positions",
 		History:     1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the trigger store: %w", err)
 	}
-	t := &Triggers{e: e, js: js, kv: kv, log: log, opts: opts}
+	t := &Runtime{e: e, js: js, kv: kv, log: log, opts: opts}
 	t.mu.runners = map[string]*runner{}
 	t.mu.stats = map[string]*triggerStats{}
 	t.mu.dlqs = map[string]bool{}
-	for i := range declared {
-		d := declared[i]
+	for i := range declared.Sinks {
+		d := declared.Sinks[i]
+		if err := t.checkSink(&d); err != nil {
+			return nil, fmt.Errorf("sink %s: %w", d.Name, err)
+		}
+		old, err := t.getSink(ctx, d.Name)
+		switch {
+		case errors.Is(err, errSinkNotFound):
+			err = t.putSink(ctx, &storedSink{Sink: d, UUID: newUUID()})
+		case err == nil && !reflect.DeepEqual(old.Sink, d):
+			err = t.putSink(ctx, &storedSink{Sink: d, UUID: old.UUID})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sink %s: %w", d.Name, err)
+		}
+	}
+	for i := range declared.Triggers {
+		d := declared.Triggers[i]
 		if _, err := t.compile(&d); err != nil {
 			return nil, fmt.Errorf("trigger %s: %w", d.Name, err)
 		}
@@ -127,7 +153,7 @@ func OpenTriggers(ctx context.Context, e *engine.Engine, js jetstream.JetStream,
 
 // Run runs the enabled triggers until ctx ends, and the ones created or
 // enabled meanwhile.
-func (t *Triggers) Run(ctx context.Context) error {
+func (t *Runtime) Run(ctx context.Context) error {
 	t.mu.Lock()
 	t.mu.ctx = ctx
 	t.mu.Unlock()
@@ -136,7 +162,14 @@ func (t *Triggers) Run(ctx context.Context) error {
 		return err
 	}
 	for i := range all {
-		t.apply(&all[i].Trigger)
+		t.apply(triggerSpec(all[i].Trigger))
+	}
+	sinks, err := t.ListSinks(ctx, "")
+	if err != nil {
+		return err
+	}
+	for i := range sinks {
+		t.apply(sinkSpec(sinks[i].Sink))
 	}
 	<-ctx.Done()
 	t.applyMu.Lock()
@@ -151,73 +184,93 @@ func (t *Triggers) Run(ctx context.Context) error {
 	return nil
 }
 
-// apply starts, restarts or stops def's runner to match it. Runners are
+// apply starts, restarts or stops sp's runner to match it. Runners are
 // stopped without t.mu held: they take it.
-func (t *Triggers) apply(def *config.Trigger) {
+func (t *Runtime) apply(sp spec) {
 	t.applyMu.Lock()
 	defer t.applyMu.Unlock()
 	t.mu.Lock()
-	ctx, r := t.mu.ctx, t.mu.runners[def.Name]
+	ctx, r := t.mu.ctx, t.mu.runners[sp.key()]
 	t.mu.Unlock()
 	if ctx == nil || ctx.Err() != nil {
 		return // Run starts it
 	}
+	enabled := sp.trig.IsEnabled()
+	if sp.sink != nil {
+		enabled = sp.sink.IsEnabled()
+	}
 	if r != nil {
-		if def.IsEnabled() && reflect.DeepEqual(r.def, *def) {
+		if enabled && sameSpec(r.sp, sp) {
 			return
 		}
 		r.stop()
 		t.mu.Lock()
-		delete(t.mu.runners, def.Name)
+		delete(t.mu.runners, sp.key())
 		t.mu.Unlock()
 	}
-	if !def.IsEnabled() {
+	if !enabled {
 		return
 	}
-	crit, err := t.compile(def)
+	crit, err := compileFilters(sp.trig.Filters)
 	if err != nil {
-		t.log.Error("trigger not started", "trigger", def.Name, "err", err)
+		t.log.Error("not started", sp.kind, sp.name, "err", err)
 		return
+	}
+	var out outlet
+	if sp.sink != nil {
+		s, err := t.newSink(sp.sink)
+		if err != nil {
+			t.log.Error("not started", sp.kind, sp.name, "err", err)
+			return
+		}
+		out = &sinkOutlet{def: sp.sink, sink: s}
+	} else {
+		out = &fnOutlet{tgt: t.newTarget(&sp.trig)}
 	}
 	t.mu.Lock()
-	st := t.mu.stats[def.Name]
+	st := t.mu.stats[sp.key()]
 	if st == nil {
 		st = &triggerStats{}
-		t.mu.stats[def.Name] = st
+		t.mu.stats[sp.key()] = st
 	}
-	r = newRunner(t, *def, crit, st)
-	t.mu.runners[def.Name] = r
+	r = newRunner(t, sp, crit, out, st)
+	t.mu.runners[sp.key()] = r
 	t.mu.Unlock()
 	r.start(ctx)
 }
 
-// halt stops a trigger's runner, if it runs.
-func (t *Triggers) halt(name string) {
+// halt stops a runner, if it runs.
+func (t *Runtime) halt(key string) {
 	t.applyMu.Lock()
 	defer t.applyMu.Unlock()
 	t.mu.Lock()
-	r := t.mu.runners[name]
-	delete(t.mu.runners, name)
+	r := t.mu.runners[key]
+	delete(t.mu.runners, key)
 	t.mu.Unlock()
 	if r != nil {
 		r.stop()
 	}
 }
 
-// compile checks a definition and compiles its filters and target.
-func (t *Triggers) compile(def *config.Trigger) (filter.Criteria, error) {
-	if err := def.Validate(); err != nil {
-		return nil, attr.Invalid("%s", err.Error())
-	}
-	crit, err := filter.CompileAll(def.Filters)
+// compileFilters compiles filter patterns.
+func compileFilters(patterns []string) (filter.Criteria, error) {
+	crit, err := filter.CompileAll(patterns)
 	if err != nil {
 		return nil, attr.Invalid("filters: %s", err.Error())
 	}
 	return crit, nil
 }
 
+// compile checks a trigger's definition and compiles its filters.
+func (t *Runtime) compile(def *config.Trigger) (filter.Criteria, error) {
+	if err := def.Validate(); err != nil {
+		return nil, attr.Invalid("%s", err.Error())
+	}
+	return compileFilters(def.Filters)
+}
+
 // newTarget returns the function a trigger invokes.
-func (t *Triggers) newTarget(def *config.Trigger) target.Target {
+func (t *Runtime) newTarget(def *config.Trigger) target.Target {
 	if def.Target == config.TargetCloudEvents {
 		return &target.CloudEvents{URL: def.URL, Mode: def.Mode, Secret: def.Secret, Client: t.opts.Client}
 	}
@@ -232,10 +285,9 @@ var (
 )
 
 func defKey(name string) string { return "def." + name }
-func posKey(name string) string { return "pos." + name }
 
 // get reads a stored definition.
-func (t *Triggers) get(ctx context.Context, name string) (*storedTrigger, error) {
+func (t *Runtime) get(ctx context.Context, name string) (*storedTrigger, error) {
 	ent, err := t.kv.Get(ctx, defKey(name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, errTriggerNotFound
@@ -251,7 +303,7 @@ func (t *Triggers) get(ctx context.Context, name string) (*storedTrigger, error)
 }
 
 // put stores a definition, stamping its modification time.
-func (t *Triggers) put(ctx context.Context, st *storedTrigger) (*storedTrigger, error) {
+func (t *Runtime) put(ctx context.Context, st *storedTrigger) (*storedTrigger, error) {
 	st.LastModified = t.opts.Now().UTC().Truncate(time.Millisecond)
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -291,7 +343,7 @@ type TriggerStats struct {
 }
 
 // Create stores a new trigger and starts it.
-func (t *Triggers) Create(ctx context.Context, def config.Trigger) (*TriggerInfo, error) {
+func (t *Runtime) Create(ctx context.Context, def config.Trigger) (*TriggerInfo, error) {
 	if _, err := t.compile(&def); err != nil {
 		return nil, err
 	}
@@ -308,13 +360,13 @@ func (t *Triggers) Create(ctx context.Context, def config.Trigger) (*TriggerInfo
 		}
 		return nil, err
 	}
-	t.apply(&def)
+	t.apply(triggerSpec(def))
 	return t.Get(ctx, def.Name)
 }
 
 // Update replaces a trigger's settings, keeping its checkpoint; its table
 // and starting position cannot change (as Lambda's cannot).
-func (t *Triggers) Update(ctx context.Context, def config.Trigger) (*TriggerInfo, error) {
+func (t *Runtime) Update(ctx context.Context, def config.Trigger) (*TriggerInfo, error) {
 	if _, err := t.compile(&def); err != nil {
 		return nil, err
 	}
@@ -331,13 +383,13 @@ func (t *Triggers) Update(ctx context.Context, def config.Trigger) (*TriggerInfo
 	if _, err := t.put(ctx, &storedTrigger{Trigger: def, UUID: old.UUID}); err != nil {
 		return nil, err
 	}
-	t.apply(&def)
+	t.apply(triggerSpec(def))
 	return t.Get(ctx, def.Name)
 }
 
 // SetEnabled enables or disables a trigger. Disabling stops its runner and
 // keeps its checkpoint; enabling resumes from it.
-func (t *Triggers) SetEnabled(ctx context.Context, name string, on bool) (*TriggerInfo, error) {
+func (t *Runtime) SetEnabled(ctx context.Context, name string, on bool) (*TriggerInfo, error) {
 	st, err := t.get(ctx, name)
 	if err != nil {
 		return nil, err
@@ -346,47 +398,35 @@ func (t *Triggers) SetEnabled(ctx context.Context, name string, on bool) (*Trigg
 	if _, err := t.put(ctx, st); err != nil {
 		return nil, err
 	}
-	t.apply(&st.Trigger)
+	t.apply(triggerSpec(st.Trigger))
 	return t.Get(ctx, name)
 }
 
 // Delete stops a trigger and removes it with its durable consumer and
 // resume position. Its dead-letter stream stays.
-func (t *Triggers) Delete(ctx context.Context, name string) (*TriggerInfo, error) {
+func (t *Runtime) Delete(ctx context.Context, name string) (*TriggerInfo, error) {
 	info, err := t.Get(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	t.halt(name)
-	if def, ok := t.e.TableDef(info.Table); ok {
-		if err := t.js.DeleteConsumer(ctx, cdc.StreamName(def.ID), durableName(name)); err != nil &&
-			!errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, err
-		}
-	}
-	if err := t.kv.Purge(ctx, posKey(name)); err != nil {
+	if err := t.remove(ctx, triggerSpec(info.Trigger)); err != nil {
 		return nil, err
 	}
-	if err := t.kv.Purge(ctx, defKey(name)); err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	delete(t.mu.stats, name)
-	t.mu.Unlock()
 	info.State = "Deleting"
 	return info, nil
 }
 
 // Get describes a trigger.
-func (t *Triggers) Get(ctx context.Context, name string) (*TriggerInfo, error) {
+func (t *Runtime) Get(ctx context.Context, name string) (*TriggerInfo, error) {
 	st, err := t.get(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	info := &TriggerInfo{storedTrigger: *st, State: "Disabled", LastProcessingResult: "No records processed"}
+	key := triggerSpec(st.Trigger).key()
 	t.mu.Lock()
-	r := t.mu.runners[name]
-	stats := t.mu.stats[name]
+	r := t.mu.runners[key]
+	stats := t.mu.stats[key]
 	t.mu.Unlock()
 	if stats != nil {
 		info.Stats = stats.snapshot()
@@ -413,18 +453,11 @@ func (t *Triggers) Get(ctx context.Context, name string) (*TriggerInfo, error) {
 }
 
 // List describes every trigger, or those of one table, by name.
-func (t *Triggers) List(ctx context.Context, table string) ([]TriggerInfo, error) {
-	keys, err := t.kv.ListKeys(ctx)
+func (t *Runtime) List(ctx context.Context, table string) ([]TriggerInfo, error) {
+	names, err := t.names(ctx, "def.")
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for k := range keys.Keys() {
-		if len(k) > 4 && k[:4] == "def." {
-			names = append(names, k[4:])
-		}
-	}
-	slices.Sort(names)
 	out := []TriggerInfo{}
 	for _, n := range names {
 		info, err := t.Get(ctx, n)
@@ -442,8 +475,8 @@ func (t *Triggers) List(ctx context.Context, table string) ([]TriggerInfo, error
 }
 
 // loadPosition reads a trigger's resume position.
-func (t *Triggers) loadPosition(ctx context.Context, name string) (position, bool, error) {
-	ent, err := t.kv.Get(ctx, posKey(name))
+func (t *Runtime) loadPosition(ctx context.Context, key string) (position, bool, error) {
+	ent, err := t.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return position{}, false, nil
 	}
@@ -452,14 +485,14 @@ func (t *Triggers) loadPosition(ctx context.Context, name string) (position, boo
 	}
 	var p position
 	if err := json.Unmarshal(ent.Value(), &p); err != nil {
-		return position{}, false, fmt.Errorf("trigger %s: corrupt position: %w", name, err)
+		return position{}, false, fmt.Errorf("%s: corrupt position: %w", key, err)
 	}
 	return p, true, nil
 }
 
 // savePosition records a trigger's resume position.
-func (t *Triggers) savePosition(ctx context.Context, name string, p position) error {
+func (t *Runtime) savePosition(ctx context.Context, key string, p position) error {
 	b, _ := json.Marshal(p) // plain fields
-	_, err := t.kv.Put(ctx, posKey(name), b)
+	_, err := t.kv.Put(ctx, key, b)
 	return err
 }

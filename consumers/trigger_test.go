@@ -29,7 +29,7 @@ type fixture struct {
 	t     testing.TB
 	e     *engine.Engine
 	js    jetstream.JetStream
-	trg   *Triggers
+	trg   *Runtime
 	stop  func()
 	wg    sync.WaitGroup
 	ctx   context.Context
@@ -87,7 +87,7 @@ func newFixtureOpts(t testing.TB, opts engine.Options, tables ...string) *fixtur
 // start (re)starts the trigger runtime.
 func (f *fixture) start() {
 	f.t.Helper()
-	trg, err := OpenTriggers(f.ctx, f.e, f.js, nil, nil, TriggerOptions{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	trg, err := OpenRuntime(f.ctx, f.e, f.js, Declared{}, nil, RuntimeOptions{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -649,7 +649,7 @@ func TestTriggerRecordAge(t *testing.T) {
 	// The runtime's clock is two minutes ahead: every record is already
 	// too old for a 60 s limit, and is given up on without an invocation.
 	f.stop()
-	trg, err := OpenTriggers(f.ctx, f.e, f.js, nil, nil, TriggerOptions{
+	trg, err := OpenRuntime(f.ctx, f.e, f.js, Declared{}, nil, RuntimeOptions{
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		Now: func() time.Time { return time.Now().Add(2 * time.Minute) },
 	})

@@ -9,7 +9,7 @@
 //   - Connect is called once before the first Write, and again after a
 //     Close.
 //   - Write applies a batch. Its records are in stream order; those of one
-//     shard in sequence order. It returns nil when every record is applied;
+//     shard in sequence order. Write is never called concurrently. It returns nil when every record is applied;
 //     a *BatchError naming the records that failed (the runtime marks the
 //     records before the lowest failed one done and delivers again from it);
 //     an error wrapping ErrBackOff (with a *BackOffError to say for how
@@ -20,6 +20,11 @@
 //     item set to the same image) or skips it by its idempotency key, Key:
 //     (table, shard, sequence). Sinks that do are effectively exactly once.
 //   - Close releases the destination; Write is not called after it.
+//   - A record with sequence number 0 is a snapshot of an item, read by a
+//     table scan when a sink that keeps item state (search, replication)
+//     starts: an INSERT with the item as New and no time, so that any
+//     change wins over it. The stream is then followed from where it stood
+//     before the scan began.
 //
 // sinks/sinktest is the conformance suite every sink passes.
 package sinks

@@ -27,6 +27,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return triggersCommand(rest, stdout, stderr)
 	case "audit":
 		return auditCommand(rest, stdout, stderr)
+	case "sinks":
+		return sinksCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -47,6 +49,7 @@ Usage:
   sluice tail TABLE      print a table's changes as they happen (from its JetStream stream)
   sluice split-shard TABLE  split a table's shards in two (more stream shards, lineage kept)
   sluice triggers COMMAND   create, list, update, enable, disable, delete, redrive function triggers
+  sluice sinks COMMAND      create, list, get, delete, pause, resume sinks (search, audit, analytics, replication)
   sluice audit verify FILE  check an audit log's hash chain
   sluice version         print the version
   sluice help [command]  show help for a command
@@ -71,6 +74,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 		triggersUsage(stdout)
 	case args[0] == "audit":
 		auditUsage(stdout)
+	case args[0] == "sinks":
+		sinksUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:

@@ -60,7 +60,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 
 // withMetrics serves metricsPath from a registry of the engine's gauges and
 // the Go runtime's, and everything else with api.
-func withMetrics(api http.Handler, e *engine.Engine, t *consumers.Triggers) http.Handler {
+func withMetrics(api http.Handler, e *engine.Engine, t *consumers.Runtime) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newEngineCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if t != nil {

@@ -140,8 +140,8 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		return fmt.Errorf("creating relay: %w", err)
 	}
 
-	triggers, err := consumers.OpenTriggers(ctx, eng, b.JetStream(), cfg.Triggers,
-		logger.With("component", "triggers"), consumers.TriggerOptions{})
+	triggers, err := consumers.OpenRuntime(ctx, eng, b.JetStream(), consumers.Declared{Triggers: cfg.Triggers, Sinks: cfg.Sinks},
+		logger.With("component", "triggers"), consumers.RuntimeOptions{})
 	if err != nil {
 		return err
 	}
