@@ -17,6 +17,7 @@ import (
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/sinks"
 	"github.com/sluicedb/sluice/sinks/audit"
+	replica "github.com/sluicedb/sluice/sinks/dynamodb"
 )
 
 // Kinds of runner.
@@ -102,6 +103,15 @@ func (rt *Runtime) newSink(def *config.Sink) (sinks.Sink, error) {
 	switch def.Type {
 	case config.SinkAudit:
 		return audit.New(audit.Options{Dir: def.Path, Table: def.Table})
+	case config.SinkReplication:
+		table := def.TargetTable
+		if table == "" {
+			table = def.Table
+		}
+		return replica.New(replica.Options{
+			Endpoint: def.TargetEndpoint, Table: table, Region: def.TargetRegion,
+			AccessKeyID: rt.opts.TargetAccessKeyID, SecretAccessKey: rt.opts.TargetSecretAccessKey,
+		})
 	}
 	return nil, attr.Invalid("type: %s sinks are not available in this build", def.Type)
 }

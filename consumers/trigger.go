@@ -63,6 +63,10 @@ type RuntimeOptions struct {
 	Now func() time.Time
 	// NewSink, when set, makes the sinks instead of the built-in ones.
 	NewSink func(def *config.Sink) (sinks.Sink, error)
+	// TargetAccessKeyID and TargetSecretAccessKey sign a replication sink's
+	// requests ("": the sink's default, any key a Sluice or DynamoDB Local
+	// accepts).
+	TargetAccessKeyID, TargetSecretAccessKey string
 	// DataDir is where sinks that keep files of their own (search indexes)
 	// put them, each in DataDir/<type>/<sink name>.
 	DataDir string

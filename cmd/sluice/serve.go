@@ -141,7 +141,11 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	}
 
 	triggers, err := consumers.OpenRuntime(ctx, eng, b.JetStream(), consumers.Declared{Triggers: cfg.Triggers, Sinks: cfg.Sinks},
-		logger.With("component", "triggers"), consumers.RuntimeOptions{})
+		logger.With("component", "triggers"), consumers.RuntimeOptions{
+			DataDir:               cfg.Data,
+			TargetAccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
+			TargetSecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		})
 	if err != nil {
 		return err
 	}
