@@ -16,6 +16,7 @@ import (
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/sinks"
+	"github.com/sluicedb/sluice/sinks/analytics"
 	"github.com/sluicedb/sluice/sinks/audit"
 	replica "github.com/sluicedb/sluice/sinks/dynamodb"
 )
@@ -103,6 +104,8 @@ func (rt *Runtime) newSink(def *config.Sink) (sinks.Sink, error) {
 	switch def.Type {
 	case config.SinkAudit:
 		return audit.New(audit.Options{Dir: def.Path, Table: def.Table})
+	case config.SinkAnalytics:
+		return analytics.New(analytics.Options{Dir: def.Path, Table: def.Table, Logger: rt.log.With("sink", def.Name)})
 	case config.SinkReplication:
 		table := def.TargetTable
 		if table == "" {
