@@ -69,11 +69,17 @@ func sinkSpec(def config.Sink) spec {
 		pos = config.TrimHorizon
 	}
 	size := config.Int(def.BatchSize, DefaultSinkBatchSize)
-	return spec{kind: kindSink, name: def.Name, sink: &def, trig: config.Trigger{
+	sp := spec{kind: kindSink, name: def.Name, sink: &def, trig: config.Trigger{
 		Name: def.Name, Table: def.Table, StartingPosition: pos,
 		StartingPositionTimestamp: def.StartingPositionTimestamp,
 		BatchSize:                 &size, Filters: def.Filters,
 	}}
+	if def.Type == config.SinkAnalytics {
+		// A write is a file: gather up to a second of changes into one.
+		window := 1
+		sp.trig.MaximumBatchingWindowInSeconds = &window
+	}
+	return sp
 }
 
 // outlet is where a runner's batches go.
