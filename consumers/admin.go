@@ -30,6 +30,7 @@ import (
 //	CreateSink      a sink's settings (config.Sink's JSON names)
 //	GetSink, DeleteSink, PauseSink, ResumeSink   {"Name"}
 //	ListSinks       {"TableName"?}
+//	Search          {"TableName", "Query", "Limit"?, "Next"?, "ConsistentRead"?, "SinkName"?}
 func RegisterAdmin(s *wire.Server, t *Runtime) {
 	a := &admin{t: t}
 	s.Handle(dynamoapi.AdminTargetPrefix+"CreateTrigger", a.create)
@@ -46,6 +47,18 @@ func RegisterAdmin(s *wire.Server, t *Runtime) {
 	s.Handle(dynamoapi.AdminTargetPrefix+"DeleteSink", a.deleteSink)
 	s.Handle(dynamoapi.AdminTargetPrefix+"PauseSink", a.enableSink(false))
 	s.Handle(dynamoapi.AdminTargetPrefix+"ResumeSink", a.enableSink(true))
+	s.Handle(dynamoapi.AdminTargetPrefix+"Search", a.search)
+}
+
+func (a *admin) search(ctx context.Context, req *wire.Request) (any, error) {
+	var in SearchIn
+	if err := strict(req.Body, &in); err != nil {
+		return nil, err
+	}
+	if in.TableName == "" {
+		return nil, attr.Invalid("The parameter 'TableName' is required but was not present in the request")
+	}
+	return a.t.Search(ctx, in)
 }
 
 type admin struct{ t *Runtime }

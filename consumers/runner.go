@@ -52,7 +52,8 @@ type runner struct {
 	// Set by run for the current table and consumer.
 	mu struct {
 		sync.Mutex
-		cons jetstream.Consumer
+		cons  jetstream.Consumer
+		track *tracker
 	}
 }
 
@@ -122,8 +123,13 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.stats.update(func(s *TriggerStats) { s.waitingOnTable = false })
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	track := newTracker(info.AckFloor.Stream)
 	r.mu.Lock()
-	r.mu.cons = cons
+	r.mu.cons, r.mu.track = cons, track
 	r.mu.Unlock()
 
 	rctx, stop := context.WithCancel(ctx)
@@ -133,7 +139,7 @@ func (r *runner) run(ctx context.Context) error {
 		table: def.Name,
 		view:  view,
 		lanes: map[laneKey]*lane{},
-		track: newTracker(),
+		track: track,
 	}
 	var wg sync.WaitGroup
 	defer func() {
@@ -203,6 +209,16 @@ func (r *runner) consumer(ctx context.Context, tableID uint32) (jetstream.Consum
 		return nil, err
 	}
 	name := durableName(r.sp.kind, r.sp.name)
+	if r.emptyIndex() {
+		// The sink's index is empty (new, or replaced after its settings
+		// changed): copy the table again rather than resume.
+		if err := stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
+		}
+		if err := r.t.kv.Purge(ctx, r.sp.posKey()); err != nil {
+			return nil, err
+		}
+	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Sluice " + r.sp.kind + " " + r.sp.name,
@@ -410,6 +426,7 @@ type tracker struct {
 		sync.Mutex
 		queue []*entry // dispatched and not yet behind the ack, in stream order
 		ack   jetstream.Msg
+		done  uint64 // the stream sequence of the done prefix's end
 	}
 	acked jetstream.Msg // the last message acknowledged (flush's goroutine only)
 }
@@ -417,13 +434,26 @@ type tracker struct {
 // entry is a dispatched record's place in the tracker.
 type entry struct {
 	msg  jetstream.Msg
+	seq  uint64 // stream sequence
 	done bool
 }
 
-func newTracker() *tracker { return &tracker{} }
+// newTracker returns a tracker of a consumer whose ack floor is floor.
+func newTracker(floor uint64) *tracker {
+	t := &tracker{}
+	t.mu.done = floor
+	return t
+}
 
-func (t *tracker) add(_ uint64, m jetstream.Msg) *entry {
-	e := &entry{msg: m}
+// doneThrough is the stream sequence through which every record is done.
+func (t *tracker) doneThrough() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.done
+}
+
+func (t *tracker) add(sseq uint64, m jetstream.Msg) *entry {
+	e := &entry{msg: m, seq: sseq}
 	t.mu.Lock()
 	t.mu.queue = append(t.mu.queue, e)
 	t.mu.Unlock()
@@ -445,7 +475,7 @@ func (t *tracker) done(es ...*entry) {
 	if i == 0 {
 		return
 	}
-	t.mu.ack = q[i-1].msg
+	t.mu.ack, t.mu.done = q[i-1].msg, q[i-1].seq
 	clear(q[:i])
 	t.mu.queue = q[i:]
 	if cap(t.mu.queue) > 1024 && len(t.mu.queue) < cap(t.mu.queue)/4 {
@@ -491,3 +521,27 @@ func (s *triggerStats) snapshot() TriggerStats {
 }
 
 func newUUID() string { return uuid.NewString() }
+
+// emptyIndex reports whether the runner's sink copies the table first and
+// holds nothing of the stream yet (a search index reports its position).
+func (r *runner) emptyIndex() bool {
+	if !r.out.snapshots() || r.def.StartingPosition != config.TrimHorizon {
+		return false
+	}
+	p, ok := r.out.(*sinkOutlet).sink.(interface {
+		Position() map[shards.ID]shards.Seq
+	})
+	return ok && len(p.Position()) == 0
+}
+
+// doneThrough is the stream sequence through which the runner has done
+// every record; ok is false while it is not running.
+func (r *runner) doneThrough() (uint64, bool) {
+	r.mu.Lock()
+	t := r.mu.track
+	r.mu.Unlock()
+	if t == nil {
+		return 0, false
+	}
+	return t.doneThrough(), true
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"time"
@@ -12,12 +13,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicedb/sluice/cdc"
+	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/config"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/shards"
 	"github.com/sluicedb/sluice/sinks"
 	"github.com/sluicedb/sluice/sinks/analytics"
 	"github.com/sluicedb/sluice/sinks/audit"
+	"github.com/sluicedb/sluice/sinks/search"
 	replica "github.com/sluicedb/sluice/sinks/dynamodb"
 )
 
@@ -110,6 +115,8 @@ func (rt *Runtime) newSink(def *config.Sink) (sinks.Sink, error) {
 	switch def.Type {
 	case config.SinkAudit:
 		return audit.New(audit.Options{Dir: def.Path, Table: def.Table})
+	case config.SinkSearch:
+		return search.New(search.Options{Dir: filepath.Join(rt.opts.DataDir, "search", def.Name), Table: def.Table, Fields: def.Fields})
 	case config.SinkAnalytics:
 		return analytics.New(analytics.Options{Dir: def.Path, Table: def.Table, Logger: rt.log.With("sink", def.Name)})
 	case config.SinkReplication:
@@ -429,3 +436,115 @@ func (rt *Runtime) names(ctx context.Context, prefix string) ([]string, error) {
 
 // sameSpec reports whether a running runner already runs sp.
 func sameSpec(a, b spec) bool { return reflect.DeepEqual(a, b) }
+
+// SearchIn is a search request: the table's search sink, a query, paging.
+type SearchIn struct {
+	TableName string `json:"TableName"`
+	// SinkName picks one of the table's search sinks; "" the first by name.
+	SinkName string `json:"SinkName,omitempty"`
+	Query    string `json:"Query"`
+	Limit    int    `json:"Limit,omitempty"`
+	Next     string `json:"Next,omitempty"`
+	// ConsistentRead waits (up to 2 s) until the index has every change
+	// committed to the table before the search.
+	ConsistentRead bool `json:"ConsistentRead,omitempty"`
+}
+
+// SearchOut is a page of results: the items, best first, as DynamoDB JSON.
+type SearchOut struct {
+	Items []json.RawMessage `json:"Items"`
+	Total uint64            `json:"Total"`
+	Next  string            `json:"Next,omitempty"`
+}
+
+// Search searches a table's search sink.
+func (rt *Runtime) Search(ctx context.Context, in SearchIn) (*SearchOut, error) {
+	def, ok := rt.e.TableDef(in.TableName)
+	if !ok {
+		return nil, &attr.Error{Kind: engine.ErrTableNotFound, Msg: "Requested resource not found: Table: " + in.TableName + " not found"}
+	}
+	var idx *search.Sink
+	var runner *runner
+	rt.mu.Lock()
+	names := make([]string, 0, len(rt.mu.runners))
+	for k := range rt.mu.runners {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		r := rt.mu.runners[k]
+		if r.sp.sink == nil || r.sp.sink.Type != config.SinkSearch || r.sp.sink.Table != in.TableName {
+			continue
+		}
+		if in.SinkName != "" && r.sp.name != in.SinkName {
+			continue
+		}
+		idx, runner = r.out.(*sinkOutlet).sink.(*search.Sink), r
+		break
+	}
+	rt.mu.Unlock()
+	if idx == nil {
+		return nil, &attr.Error{Kind: engine.ErrTableNotFound, Msg: "Requested resource not found: no running search sink on table " + in.TableName}
+	}
+	if in.Limit < 0 || in.Limit > 100 {
+		return nil, attr.Invalid("Limit: %d is not within 1..100", in.Limit)
+	}
+	if in.ConsistentRead {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := rt.caughtUp(wctx, runner, def)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: the search index has not caught up: %v", engine.ErrIndexBehind, err)
+		}
+	}
+	res, err := idx.Search(ctx, search.Query{Query: in.Query, Limit: in.Limit, Next: in.Next})
+	switch {
+	case errors.Is(err, search.ErrInvalidQuery), errors.Is(err, search.ErrInvalidToken):
+		return nil, attr.Invalid("%s", err.Error())
+	case errors.Is(err, search.ErrClosed):
+		return nil, fmt.Errorf("%w: the search index is not open yet", engine.ErrIndexBehind)
+	case err != nil:
+		return nil, err
+	}
+	return &SearchOut{Items: res.Items, Total: res.Total, Next: res.Next}, nil
+}
+
+// caughtUp waits until r has done every change committed to the table
+// before the call: it finds the stream sequence of each shard's last
+// committed change (waiting for the relay to publish it), and waits until
+// r's done prefix reaches the highest of them.
+func (rt *Runtime) caughtUp(ctx context.Context, r *runner, def *catalog.Table) error {
+	stream, err := rt.js.Stream(ctx, cdc.StreamName(def.ID))
+	if err != nil {
+		return err
+	}
+	var through uint64
+	for _, sp := range def.Shards() {
+		want := rt.e.LastSeq(def.ID, sp.ID)
+		if want == 0 {
+			continue
+		}
+		for {
+			m, err := stream.GetLastMsgForSubject(ctx, cdc.Subject(def.ID, sp.ID))
+			if err == nil {
+				if seq, perr := shards.ParseSeq(m.Header.Get(event.HdrSequence)); perr == nil && seq >= want {
+					through = max(through, m.Sequence)
+					break
+				}
+			} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+				return err
+			}
+			if !sleep(ctx, 2*time.Millisecond) {
+				return ctx.Err()
+			}
+		}
+	}
+	for {
+		if done, ok := r.doneThrough(); ok && done >= through {
+			return nil
+		}
+		if !sleep(ctx, 2*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}

@@ -29,6 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditCommand(rest, stdout, stderr)
 	case "sinks":
 		return sinksCommand(rest, stdout, stderr)
+	case "search":
+		return searchCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -50,6 +52,7 @@ Usage:
   sluice split-shard TABLE  split a table's shards in two (more stream shards, lineage kept)
   sluice triggers COMMAND   create, list, update, enable, disable, delete, redrive function triggers
   sluice sinks COMMAND      create, list, get, delete, pause, resume sinks (search, audit, analytics, replication)
+  sluice search TABLE QUERY print the items of a table's search index that match a query
   sluice audit verify FILE  check an audit log's hash chain
   sluice version         print the version
   sluice help [command]  show help for a command
@@ -76,6 +79,8 @@ func helpCommand(args []string, stdout, stderr io.Writer) int {
 		auditUsage(stdout)
 	case args[0] == "sinks":
 		sinksUsage(stdout)
+	case args[0] == "search":
+		searchUsage(stdout)
 	case args[0] == "version" || args[0] == "help":
 		usage(stdout)
 	default:

@@ -27,14 +27,32 @@ func TestMain(m *testing.M) { os.Exit(sluicetest.Main(m)) }
 // exit.
 func sluice(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(sluicetest.Build(t), args...).CombinedOutput()
+	out, err := runSluice(t, args...)
 	if err != nil {
 		t.Fatalf("sluice %v: %v\n%s", args, err, out)
 	}
 	return string(out)
 }
 
+func runSluice(t testing.TB, args ...string) ([]byte, error) {
+	return exec.Command(sluicetest.Build(t), args...).CombinedOutput()
+}
+
+func putInput(item map[string]dbtypes.AttributeValue) *dynamodb.PutItemInput {
+	return &dynamodb.PutItemInput{TableName: aws.String("Orders"), Item: item}
+}
+
+func deleteInput(pk string) *dynamodb.DeleteItemInput {
+	return &dynamodb.DeleteItemInput{TableName: aws.String("Orders"),
+		Key: map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: pk}}}
+}
+
 func createTable(ctx context.Context, t *testing.T, db *dynamodb.Client, name string) {
+	t.Helper()
+	createTableTB(ctx, t, db, name)
+}
+
+func createTableTB(ctx context.Context, t testing.TB, db *dynamodb.Client, name string) {
 	t.Helper()
 	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
