@@ -152,18 +152,13 @@ func (a *admin) update(ctx context.Context, req *wire.Request) (any, error) {
 }
 
 func (a *admin) getOne(ctx context.Context, req *wire.Request) (any, error) {
-	var in nameIn
-	if err := strict(req.Body, &in); err != nil {
-		return nil, err
-	}
-	if err := in.check(); err != nil {
-		return nil, err
-	}
-	info, err := a.t.Get(ctx, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	return shown(info), nil
+	return nameOp(func(ctx context.Context, n string) (any, error) {
+		info, err := a.t.Get(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		return shown(info), nil
+	})(ctx, req)
 }
 
 func (a *admin) list(ctx context.Context, req *wire.Request) (any, error) {
@@ -187,46 +182,27 @@ func (a *admin) list(ctx context.Context, req *wire.Request) (any, error) {
 }
 
 func (a *admin) delete(ctx context.Context, req *wire.Request) (any, error) {
-	var in nameIn
-	if err := strict(req.Body, &in); err != nil {
-		return nil, err
-	}
-	if err := in.check(); err != nil {
-		return nil, err
-	}
-	info, err := a.t.Delete(ctx, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	return shown(info), nil
-}
-
-func (a *admin) enable(on bool) wire.Op {
-	return func(ctx context.Context, req *wire.Request) (any, error) {
-		var in nameIn
-		if err := strict(req.Body, &in); err != nil {
-			return nil, err
-		}
-		if err := in.check(); err != nil {
-			return nil, err
-		}
-		info, err := a.t.SetEnabled(ctx, in.Name, on)
+	return nameOp(func(ctx context.Context, n string) (any, error) {
+		info, err := a.t.Delete(ctx, n)
 		if err != nil {
 			return nil, err
 		}
 		return shown(info), nil
-	}
+	})(ctx, req)
+}
+
+func (a *admin) enable(on bool) wire.Op {
+	return nameOp(func(ctx context.Context, n string) (any, error) {
+		info, err := a.t.SetEnabled(ctx, n, on)
+		if err != nil {
+			return nil, err
+		}
+		return shown(info), nil
+	})
 }
 
 func (a *admin) redrive(ctx context.Context, req *wire.Request) (any, error) {
-	var in nameIn
-	if err := strict(req.Body, &in); err != nil {
-		return nil, err
-	}
-	if err := in.check(); err != nil {
-		return nil, err
-	}
-	return a.t.Redrive(ctx, in.Name)
+	return nameOp(func(ctx context.Context, n string) (any, error) { return a.t.Redrive(ctx, n) })(ctx, req)
 }
 
 func (a *admin) createSink(ctx context.Context, req *wire.Request) (any, error) {

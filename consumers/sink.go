@@ -22,8 +22,8 @@ import (
 	"github.com/sluicedb/sluice/sinks"
 	"github.com/sluicedb/sluice/sinks/analytics"
 	"github.com/sluicedb/sluice/sinks/audit"
-	"github.com/sluicedb/sluice/sinks/search"
 	replica "github.com/sluicedb/sluice/sinks/dynamodb"
+	"github.com/sluicedb/sluice/sinks/search"
 )
 
 // Kinds of runner.
@@ -323,27 +323,35 @@ func (rt *Runtime) GetSink(ctx context.Context, name string) (*SinkInfo, error) 
 	if err != nil {
 		return nil, err
 	}
-	info := &SinkInfo{storedSink: *st, State: "Paused"}
-	sp := sinkSpec(st.Sink)
+	info := &SinkInfo{storedSink: *st}
+	info.State, info.Stats = rt.status(ctx, sinkSpec(st.Sink).key(), st.IsEnabled(), "Paused")
+	return info, nil
+}
+
+// status is a runner's state (Enabled, Waiting, or off when it is not
+// enabled) and its counters, with its lag when it runs.
+func (rt *Runtime) status(ctx context.Context, key string, enabled bool, off string) (string, TriggerStats) {
 	rt.mu.Lock()
-	r := rt.mu.runners[sp.key()]
-	stats := rt.mu.stats[sp.key()]
+	r := rt.mu.runners[key]
+	stats := rt.mu.stats[key]
 	rt.mu.Unlock()
+	var st TriggerStats
 	if stats != nil {
-		info.Stats = stats.snapshot()
+		st = stats.snapshot()
 	}
-	if st.IsEnabled() {
-		info.State = "Enabled"
-		if info.Stats.waitingOnTable {
-			info.State = "Waiting"
+	state := off
+	if enabled {
+		state = "Enabled"
+		if st.waitingOnTable {
+			state = "Waiting"
 		}
 	}
 	if r != nil {
 		if lag, ok := r.lag(ctx); ok {
-			info.Stats.Lag = &lag
+			st.Lag = &lag
 		}
 	}
-	return info, nil
+	return state, st
 }
 
 // ListSinks describes every sink, or those of one table, by name.

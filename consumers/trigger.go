@@ -426,32 +426,14 @@ func (t *Runtime) Get(ctx context.Context, name string) (*TriggerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := &TriggerInfo{storedTrigger: *st, State: "Disabled", LastProcessingResult: "No records processed"}
-	key := triggerSpec(st.Trigger).key()
-	t.mu.Lock()
-	r := t.mu.runners[key]
-	stats := t.mu.stats[key]
-	t.mu.Unlock()
-	if stats != nil {
-		info.Stats = stats.snapshot()
-		switch {
-		case !info.Stats.everInvoked:
-		case info.Stats.lastInvokeOK:
-			info.LastProcessingResult = "OK"
-		default:
-			info.LastProcessingResult = "PROBLEM: Function call failed"
-		}
-	}
-	if st.IsEnabled() {
-		info.State = "Enabled"
-		if info.Stats.waitingOnTable {
-			info.State = "Waiting"
-		}
-	}
-	if r != nil {
-		if lag, ok := r.lag(ctx); ok {
-			info.Stats.Lag = &lag
-		}
+	info := &TriggerInfo{storedTrigger: *st, LastProcessingResult: "No records processed"}
+	info.State, info.Stats = t.status(ctx, triggerSpec(st.Trigger).key(), st.IsEnabled(), "Disabled")
+	switch {
+	case !info.Stats.everInvoked:
+	case info.Stats.lastInvokeOK:
+		info.LastProcessingResult = "OK"
+	default:
+		info.LastProcessingResult = "PROBLEM: Function call failed"
 	}
 	return info, nil
 }
