@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		}
 		return nil
 	})
-	reaper := consumers.NewTTLReaper(eng, logger.With("component", "ttl"), nil, 0)
+	reaper := consumers.NewTTLReaper(eng, b.JetStream(), logger.With("component", "ttl"), nil, 0)
 	g.Go(func() error { return reaper.Run(relayCtx) })
 	indexer := consumers.NewGSIIndexer(eng, b.JetStream(), logger.With("component", "gsi"))
 	g.Go(func() error {

@@ -115,6 +115,26 @@
 //	| 'd' | tableID u32 |
 //	+-----+-------------+
 //
+// TTL expiry indexes: one per table with TTL enabled, kept by the TTL
+// reaper from the change stream (engine/ttl.go). An entry per item whose TTL
+// attribute is a number, ordered by that number (the expiry, in epoch
+// seconds, fractions included) and then by the item's storage key without
+// its 'i' and table id; the value is empty. Before the entries (enc(N)
+// starts with 01, 02 or 03) lie the index's own records, after a 00 byte:
+// its header (00), present once the index is complete, whose value is the
+// version byte 1 and the TTL attribute's name the index holds; and the
+// position reached in each shard (01 | shard u32: the last change record
+// applied, u64; shard 0xffffffff: the stream sequence the reaper resumes
+// after). The reaper writes entries and positions in one batch. Deleting
+// the range 'e' | tableID drops a table's index whole.
+//
+//	+-----+-------------+-------------+----------+----------+----------+
+//	| 'e' | tableID u32 | enc(expiry) | hash u32 | enc(pk)  | enc(sk)  |
+//	+-----+-------------+-------------+----------+----------+----------+
+//	+-----+-------------+----+----+                +-----+-------------+----+----+-----------+
+//	| 'e' | tableID u32 | 00 | 00 |  header        | 'e' | tableID u32 | 00 | 01 | shard u32 |  position
+//	+-----+-------------+----+----+                +-----+-------------+----+----+-----------+
+//
 // Idempotency tokens of TransactWriteItems (ClientRequestToken): the record
 // of a token, and the expiry index that finds expired records in time order.
 // The token's record holds its expiry (Unix nanoseconds, u64) and the

@@ -1,0 +1,777 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sluicedb/sluice/cdc/event"
+	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
+	"github.com/sluicedb/sluice/engine/internal/kv"
+	"github.com/sluicedb/sluice/engine/keycodec"
+	"github.com/sluicedb/sluice/shards"
+)
+
+// Time to live: the expiry index.
+//
+// A table with TTL enabled has an expiry index, a materialised view that a
+// stream consumer keeps (consumers.TTLReaper) as the GSI indexer keeps
+// GSIs: one entry per item whose TTL attribute is a number, keyed by that
+// number and then by the item's key ('e' | table | enc(expiry) | hash |
+// enc(pk) | enc(sk), keycodec), so the items due by a time are one range at
+// the start of the index. The index depends only on the items (never on
+// whether TTL is enabled), so it is exactly a function of the change
+// records applied to it.
+//
+// The consumer hands each change record, in order per table shard, to
+// ApplyTTL, which deletes the entry of the old image, writes the entry of
+// the new one and records the shard's applied sequence number (and the
+// stream sequence the consumer resumes after) in ONE batch. A record at or
+// below its shard's applied sequence number is skipped, so replays after a
+// crash apply nothing twice.
+//
+// The index is complete once its header names the table's TTL attribute.
+// BackfillTTL builds it, on the goroutine that applies the table's records
+// so that the two never interleave: under the table's ddl lock it takes a
+// snapshot and every shard's last sequence number together, writes the
+// snapshot's entries, then the header and those sequence numbers as the
+// applied positions, so the records after the snapshot, and only those,
+// are applied on top. A table whose TTL attribute changed, or whose index
+// an interrupted backfill left without header, is backfilled again from
+// scratch; a table whose TTL was disabled, or that was deleted, loses its
+// index (DropTTL).
+//
+// ExpiredTTL reads the entries due at a time and ExpireTTL deletes their
+// items through the normal write path (the items' locks, the commit
+// pipeline, their LSI entries in the same batch), each only if its TTL
+// attribute still holds the value it was indexed with, as the service:
+// their records carry DynamoDB's service userIdentity.
+
+// MaxTTLAge is how far in the past a TTL value may be and still expire its
+// item: DynamoDB ignores values more than five years old.
+const MaxTTLAge = 5 * 365 * 24 * time.Hour
+
+// ttlHeaderVersion starts the value of an expiry index's header; the TTL
+// attribute's name follows.
+const ttlHeaderVersion = 1
+
+// TTLChange is one change record as the TTL reaper hands it over: where it
+// is in its shard, and the item's images (canonical DynamoDB JSON, nil
+// when absent).
+type TTLChange struct {
+	Shard    shards.ID
+	Seq      shards.Seq
+	Old, New []byte
+	// Stream is the record's JetStream stream sequence: ApplyTTL keeps the
+	// highest, where the reaper resumes (TTLStreamPosition).
+	Stream uint64
+}
+
+// ttlStreamShard is the shard id under which ApplyTTL keeps the stream
+// sequence the reaper resumes after (no table shard has it).
+const ttlStreamShard shards.ID = 1<<32 - 1
+
+// TTLTables lists the live tables with TTL enabled, by id.
+func (e *Engine) TTLTables() map[uint32]string {
+	out := map[uint32]string{}
+	for _, t := range e.tableIndex() {
+		if def := t.def.Load(); def.TTL.Enabled {
+			out[def.ID] = def.Name
+		}
+	}
+	return out
+}
+
+// TTLState is where a table's expiry index stands.
+type TTLState int
+
+const (
+	// TTLOff: the table is gone or its TTL is disabled; it needs no index.
+	TTLOff TTLState = iota
+	// TTLStale: TTL is enabled but the index is missing, incomplete or
+	// holds another attribute; BackfillTTL rebuilds it.
+	TTLStale
+	// TTLReady: the index holds the table's TTL attribute.
+	TTLReady
+)
+
+// TTLIndexState reports where a table's expiry index stands.
+func (e *Engine) TTLIndexState(table uint32) (TTLState, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return TTLOff, err
+	}
+	defer leave()
+	return e.ttlIndexState(table)
+}
+
+func (e *Engine) ttlIndexState(table uint32) (TTLState, error) {
+	t, ok := e.tableByID(table)
+	if !ok {
+		return TTLOff, nil
+	}
+	def := t.def.Load()
+	if !def.TTL.Enabled {
+		return TTLOff, nil
+	}
+	indexed, ok, err := e.ttlIndexed(table)
+	if err != nil {
+		return TTLOff, err
+	}
+	if !ok || indexed != def.TTL.Attribute {
+		return TTLStale, nil
+	}
+	return TTLReady, nil
+}
+
+// ttlIndexed reads the attribute a table's complete expiry index holds; ok
+// is false when there is no complete index.
+func (e *Engine) ttlIndexed(table uint32) (name string, ok bool, err error) {
+	v, err := e.db.Get(keycodec.TTLHeaderKey(table))
+	if errors.Is(err, kv.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if len(v) < 1 || v[0] != ttlHeaderVersion {
+		return "", false, fmt.Errorf("engine: corrupt TTL index header of table %d", table)
+	}
+	return string(v[1:]), true, nil
+}
+
+// TTLPosition is the last change record of a table shard applied to its
+// expiry index (0 if none).
+func (e *Engine) TTLPosition(table uint32, sh shards.ID) (shards.Seq, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	return e.ttlPosition(table, sh)
+}
+
+func (e *Engine) ttlPosition(table uint32, sh shards.ID) (shards.Seq, error) {
+	v, err := e.db.Get(keycodec.TTLAppliedKey(table, sh))
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil || len(v) != 8 {
+		return 0, fmt.Errorf("engine: TTL position of %d/%d: %v", table, sh, err)
+	}
+	return shards.Seq(binary.BigEndian.Uint64(v)), nil
+}
+
+// TTLStreamPosition is the JetStream stream sequence of the last record
+// applied to a table's expiry index, or recorded by its backfill (0 if
+// none): the reaper resumes after it.
+func (e *Engine) TTLStreamPosition(table uint32) (uint64, error) {
+	seq, err := e.TTLPosition(table, ttlStreamShard)
+	return uint64(seq), err
+}
+
+// ApplyTTL applies change records of a table, in order per shard, to its
+// expiry index: for each record past its shard's applied position, it
+// deletes the entry of the old image and writes that of the new, and it
+// records the new positions, all in one batch. It returns how many records
+// it applied. A table without a complete index for its TTL attribute
+// applies nothing (BackfillTTL builds it). The caller serializes
+// ApplyTTL, BackfillTTL and DropTTL of a table.
+func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return 0, nil
+	}
+	t.ddl.RLock()
+	defer t.ddl.RUnlock()
+	if t.dropped {
+		return 0, nil
+	}
+	def := t.def.Load()
+	name, ok, err := e.ttlIndexed(table)
+	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
+		return 0, err
+	}
+	applied := map[shards.ID]shards.Seq{}
+	b := e.db.NewBatch()
+	defer b.Close()
+	n := 0
+	var stream uint64
+	for _, c := range changes {
+		stream = max(stream, c.Stream)
+		pos, ok := applied[c.Shard]
+		if !ok {
+			if pos, err = e.ttlPosition(table, c.Shard); err != nil {
+				return 0, err
+			}
+		}
+		if c.Seq <= pos {
+			applied[c.Shard] = pos
+			continue
+		}
+		oldKey, oldExp, oldHas, err := ttlImage(def, c.Old, name)
+		if err != nil {
+			return 0, err
+		}
+		newKey, newExp, newHas, err := ttlImage(def, c.New, name)
+		if err != nil {
+			return 0, err
+		}
+		key := newKey
+		if key == nil {
+			key = oldKey
+		}
+		kp, err := e.itemKey(def, key, true)
+		if err != nil {
+			return 0, fmt.Errorf("engine: TTL record %d/%d/%d: %w", table, c.Shard, c.Seq, err)
+		}
+		var oldEntry, newEntry []byte
+		if oldHas {
+			oldEntry = keycodec.TTLEntryKey(nil, table, oldExp, kp.key)
+		}
+		if newHas {
+			newEntry = keycodec.TTLEntryKey(nil, table, newExp, kp.key)
+		}
+		if oldEntry != nil && string(oldEntry) != string(newEntry) {
+			b.Delete(oldEntry)
+		}
+		if newEntry != nil {
+			b.Set(newEntry, nil)
+		}
+		applied[c.Shard] = c.Seq
+		n++
+	}
+	for sh, seq := range applied {
+		b.Set(keycodec.TTLAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	}
+	if stream > 0 {
+		b.Set(keycodec.TTLAppliedKey(table, ttlStreamShard), binary.BigEndian.AppendUint64(nil, stream))
+	}
+	if n == 0 && stream == 0 {
+		return 0, nil
+	}
+	// Not synced: a crash loses only index work the reaper redoes from the
+	// stream (the positions are in the same batch).
+	return n, b.Commit(false)
+}
+
+// BackfillTTL builds a table's expiry index from scratch for its TTL
+// attribute: under the table's ddl lock it takes a snapshot and each
+// shard's last sequence number together; it clears whatever index the
+// table had and writes the entries of the snapshot's items; then, in one
+// batch, the header naming the attribute, those sequence numbers as the
+// applied positions and streamSeq as the stream position, so that the
+// reaper applies only the changes after the snapshot. streamSeq must be a
+// stream sequence read before the call (every record at or below it is
+// then in the snapshot), or 0 to read the stream from its start. A table
+// dropped meanwhile, or with TTL disabled, ends it without error. The
+// caller serializes ApplyTTL, BackfillTTL and DropTTL of a table.
+func (e *Engine) BackfillTTL(table uint32, streamSeq uint64) error {
+	leave, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return nil
+	}
+	t.ddl.Lock()
+	def := t.def.Load()
+	if t.dropped || !def.TTL.Enabled {
+		t.ddl.Unlock()
+		return nil
+	}
+	name := def.TTL.Attribute
+	through := map[shards.ID]shards.Seq{}
+	e.mu.Lock()
+	for k, st := range e.mu.shards {
+		if k.table == table {
+			through[k.shard] = shards.Seq(st.lastSeq.Load())
+		}
+	}
+	e.mu.Unlock()
+	snap := e.db.NewSnapshot()
+	t.ddl.Unlock()
+	defer snap.Close()
+
+	start := time.Now()
+	prefix := keycodec.TTLPrefix(table)
+	b := e.db.NewBatch()
+	defer func() { b.Close() }()
+	b.DeleteRange(prefix, keycodec.PrefixEnd(prefix))
+	items, entries := 0, 0
+	scan := func() (err error) {
+		it, err := snap.NewIter(keycodec.TablePrefix(table), keycodec.PrefixEnd(keycodec.TablePrefix(table)))
+		if err != nil {
+			return err
+		}
+		defer closeIter(it, &err)
+		for ok := it.First(); ok; ok = it.Next() {
+			v, err := it.Value()
+			if err != nil {
+				return err
+			}
+			_, js, err := decodeStored(v)
+			if err != nil {
+				return err
+			}
+			_, exp, ok, err := ttlImage(def, js, name)
+			if err != nil {
+				return err
+			}
+			if ok {
+				b.Set(keycodec.TTLEntryKey(nil, table, exp, it.Key()), nil)
+				entries++
+			}
+			if items++; items%backfillBatch == 0 {
+				if err := b.Commit(false); err != nil {
+					return err
+				}
+				b.Close()
+				b = e.db.NewBatch()
+			}
+		}
+		return nil
+	}
+	if err := scan(); err != nil {
+		return err
+	}
+	for sh, seq := range through {
+		b.Set(keycodec.TTLAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	}
+	if streamSeq > 0 {
+		b.Set(keycodec.TTLAppliedKey(table, ttlStreamShard), binary.BigEndian.AppendUint64(nil, streamSeq))
+	}
+	b.Set(keycodec.TTLHeaderKey(table), append([]byte{ttlHeaderVersion}, name...))
+	if err := b.Commit(true); err != nil {
+		return err
+	}
+	e.log.Info("TTL index built", "table", def.Name, "attribute", name, "items", items, "entries", entries,
+		"took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// DropTTL deletes a table's expiry index (entries, header and positions)
+// unless the table is live with TTL enabled; it reports whether it did.
+// The reaper drops the index of a table whose TTL was disabled, and those
+// of deleted tables. The caller serializes ApplyTTL, BackfillTTL and
+// DropTTL of a table.
+func (e *Engine) DropTTL(table uint32) (bool, error) {
+	leave, err := e.enter()
+	if err != nil {
+		return false, err
+	}
+	defer leave()
+	if t, ok := e.tableByID(table); ok && t.def.Load().TTL.Enabled {
+		return false, nil
+	}
+	prefix := keycodec.TTLPrefix(table)
+	b := e.db.NewBatch()
+	defer b.Close()
+	b.DeleteRange(prefix, keycodec.PrefixEnd(prefix))
+	// Not synced: an index that survives a crash is dropped again.
+	return true, b.Commit(false)
+}
+
+// TTLIndexes lists the tables that have any expiry-index data, complete
+// or not, by id.
+func (e *Engine) TTLIndexes() (ids []uint32, err error) {
+	leave, err := e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p := keycodec.TTLIndexPrefix()
+	it, err := e.db.NewIter(p, keycodec.PrefixEnd(p))
+	if err != nil {
+		return nil, err
+	}
+	defer closeIter(it, &err)
+	var out []uint32
+	for ok := it.First(); ok; {
+		id, err := keycodec.DecodeTTLTable(it.Key())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+		next := keycodec.PrefixEnd(keycodec.TTLPrefix(id))
+		if next == nil {
+			break
+		}
+		ok = it.SeekGE(next)
+	}
+	return out, nil
+}
+
+// closeIter closes it, keeping the first error in *err.
+func closeIter(it *kv.Iter, err *error) {
+	if cerr := it.Close(); *err == nil {
+		*err = cerr
+	}
+}
+
+// TTLEntry is an item due to expire, as the expiry index holds it.
+type TTLEntry struct {
+	Key    attr.Item   // the item's primary key
+	Expiry attr.Number // the TTL attribute's value the item was indexed with
+	index  []byte      // the entry's key
+	item   []byte      // the item's storage key
+}
+
+// PartitionTTL splits due entries into n groups (some maybe empty) such
+// that no two groups hold items guarded by the same item lock, so that
+// ExpireTTL calls on different groups, even of different calls of
+// PartitionTTL, never wait for each other: group i holds the items of
+// every i-th lock stripe.
+func (e *Engine) PartitionTTL(due []TTLEntry, n int) [][]TTLEntry {
+	out := make([][]TTLEntry, n)
+	for _, d := range due {
+		i := 0
+		if d.item != nil {
+			i = e.stripe(d.item) % n
+		}
+		out[i] = append(out[i], d)
+	}
+	return out
+}
+
+// ttlBounds are the TTL values that expire an item at now: from five
+// years back (MaxTTLAge) to now, in whole epoch seconds, both included.
+func ttlBounds(now time.Time) (lo, hi attr.Number) {
+	num := func(n int64) attr.Number {
+		v, err := attr.ParseNumber(strconv.FormatInt(n, 10))
+		if err != nil {
+			panic(err) // an integer always parses
+		}
+		return v
+	}
+	return num(now.Add(-MaxTTLAge).Unix()), num(now.Unix())
+}
+
+// TTLDue reports whether a TTL value expires its item at now: a number of
+// epoch seconds not after now and not more than five years before it.
+func TTLDue(v attr.Number, now time.Time) bool {
+	lo, hi := ttlBounds(now)
+	return attr.CompareNumbers(v, lo) >= 0 && attr.CompareNumbers(v, hi) <= 0
+}
+
+// ExpiredTTL returns up to limit entries of a table's expiry index that
+// are due at now (TTLDue), in expiry order, starting after the entry after
+// (nil: from the first). A table without a complete index for its TTL
+// attribute has none. The entries may trail the table by the records the
+// reaper has yet to apply: ExpireTTL checks each item again.
+func (e *Engine) ExpiredTTL(table uint32, now time.Time, after *TTLEntry, limit int) (due []TTLEntry, err error) {
+	leave, err := e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return nil, nil
+	}
+	def := t.def.Load()
+	name, ok, err := e.ttlIndexed(table)
+	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
+		return nil, err
+	}
+	_, pkType := def.HashKey()
+	_, skType := def.RangeKey()
+	lo, hi := ttlBounds(now)
+	it, err := e.db.NewIter(keycodec.TTLEntryStart(table, lo), keycodec.PrefixEnd(keycodec.TTLEntryStart(table, hi)))
+	if err != nil {
+		return nil, err
+	}
+	defer closeIter(it, &err)
+	if after == nil {
+		ok = it.First()
+	} else {
+		ok = it.SeekGE(append(append([]byte(nil), after.index...), 0))
+	}
+	for ; ok && len(due) < limit; ok = it.Next() {
+		k := append([]byte(nil), it.Key()...)
+		_, exp, itemKey, err := keycodec.DecodeTTLEntryKey(k)
+		if err != nil {
+			return nil, err
+		}
+		_, pk, sk, err := keycodec.DecodeItemKey(itemKey, pkType, skType)
+		if err != nil {
+			return nil, err
+		}
+		key := attr.Item{}
+		for _, ke := range def.KeySchema {
+			if ke.KeyType == "HASH" {
+				key[ke.Name] = pk
+			} else if sk != nil {
+				key[ke.Name] = *sk
+			}
+		}
+		due = append(due, TTLEntry{Key: key, Expiry: exp, index: k, item: itemKey})
+	}
+	return due, nil
+}
+
+// ExpireTTL deletes the items of due entries of a table (from ExpiredTTL)
+// through the normal write path, as BatchWriteItem deletes them: it
+// read-locks the table, locks the items' stripes in order, and for each
+// item whose TTL attribute still holds the entry's value, due at now,
+// commits its deletion (with its LSI entries) as the service, so its
+// REMOVE record carries DynamoDB's service userIdentity. The deletions
+// commit as one request. An item that changed or went away since it was
+// indexed is left alone, without failing the others; a table whose TTL
+// was disabled meanwhile deletes nothing. It returns how many items it
+// deleted.
+func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, error) {
+	if len(due) == 0 {
+		return 0, nil
+	}
+	leave, err := e.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return 0, nil
+	}
+	t.ddl.RLock()
+	defer t.ddl.RUnlock()
+	if t.dropped {
+		return 0, nil
+	}
+	def := t.def.Load()
+	if !def.TTL.Enabled {
+		return 0, nil
+	}
+	name := def.TTL.Attribute
+	kps := make([]keyParts, 0, len(due))
+	exps := make([]attr.Number, 0, len(due))
+	keys := make([][]byte, 0, len(due))
+	seen := make(map[string]struct{}, len(due))
+	for _, d := range due {
+		if !TTLDue(d.Expiry, now) {
+			continue
+		}
+		kp, err := e.itemKey(def, d.Key, true)
+		if err != nil {
+			return 0, err
+		}
+		if _, dup := seen[string(kp.key)]; dup {
+			continue
+		}
+		seen[string(kp.key)] = struct{}{}
+		kps = append(kps, kp)
+		exps = append(exps, d.Expiry)
+		keys = append(keys, kp.key)
+	}
+	unlock := e.lockStripes(keys)
+	defer unlock()
+	changes := make([]change, 0, len(kps))
+	service := event.Identity{Service: true}
+	for i, kp := range kps {
+		// Unlike most writes, these find their item: a plain read.
+		oldSize, oldJSON, err := readStored(e.db, kp.key)
+		if err != nil {
+			return 0, err
+		}
+		if oldJSON == nil {
+			continue // deleted meanwhile
+		}
+		_, v, ok, err := ttlImage(def, oldJSON, name)
+		if err != nil {
+			return 0, err
+		}
+		if !ok || attr.CompareNumbers(v, exps[i]) != 0 {
+			continue // changed since it was indexed: its new value decides
+		}
+		changes = append(changes, e.deleteChange(t, def, kp, oldSize, oldJSON, service))
+	}
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	if err := e.committer.commit(changes); err != nil {
+		return 0, err
+	}
+	return len(changes), nil
+}
+
+// ErrTTLBehind: WaitTTL's bound passed before the expiry index caught up.
+var ErrTTLBehind = errors.New("engine: TTL index behind")
+
+// WaitTTL waits until a table's expiry index is complete and has applied,
+// for every shard, every change committed when WaitTTL was called, or
+// until timeout (then ErrTTLBehind).
+func (e *Engine) WaitTTL(name string, timeout time.Duration) error {
+	t, ok := e.lookup(name)
+	if !ok {
+		return notFound(name)
+	}
+	def := t.def.Load()
+	target := map[shards.ID]shards.Seq{}
+	e.mu.Lock()
+	for k, st := range e.mu.shards {
+		if k.table == def.ID {
+			target[k.shard] = shards.Seq(st.lastSeq.Load())
+		}
+	}
+	e.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
+		behind := false
+		state, err := e.TTLIndexState(def.ID)
+		if err != nil {
+			return err
+		}
+		if state != TTLReady {
+			behind = true
+		}
+		for sh, want := range target {
+			if behind {
+				break
+			}
+			pos, err := e.TTLPosition(def.ID, sh)
+			if err != nil {
+				return err
+			}
+			behind = pos < want
+		}
+		if !behind {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: table %s after %s", ErrTTLBehind, name, timeout)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// Reading a few attributes of an item without decoding it: the expiry
+// index needs only the TTL attribute and the key of each image it sees.
+
+// members finds the named top-level members of an item's canonical JSON
+// (attr.AppendItemJSON: no spaces, names escaped by attr.AppendString)
+// and decodes their values into out (out[i] is left alone when names[i]
+// is absent); found reports which were there.
+func members(js []byte, names []string, out []attr.Value) (found uint8, err error) {
+	var encodedBuf [3][]byte
+	var buf [128]byte
+	encoded, b := encodedBuf[:0], buf[:0]
+	for _, name := range names {
+		start := len(b)
+		b = attr.AppendString(b, name)
+		encoded = append(encoded, b[start:])
+	}
+	corrupt := func() (uint8, error) { return 0, fmt.Errorf("engine: corrupt item JSON %.40q", js) }
+	if len(js) < 2 || js[0] != '{' {
+		return corrupt()
+	}
+	i := 1
+	for i < len(js) && js[i] != '}' {
+		if js[i] == ',' && i > 1 {
+			i++
+		}
+		if i >= len(js) || js[i] != '"' {
+			return corrupt()
+		}
+		end := skipString(js, i)
+		if end < 0 || end >= len(js) || js[end] != ':' {
+			return corrupt()
+		}
+		name := js[i:end]
+		vend := skipValue(js, end+1)
+		if vend < 0 {
+			return corrupt()
+		}
+		for n := range names {
+			if found&(1<<n) == 0 && string(name) == string(encoded[n]) {
+				if err := out[n].UnmarshalJSON(js[end+1 : vend]); err != nil {
+					return 0, err
+				}
+				found |= 1 << n
+			}
+		}
+		i = vend
+	}
+	if i != len(js)-1 {
+		return corrupt()
+	}
+	return found, nil
+}
+
+// skipString returns the index after the JSON string starting at js[i]
+// (a '"'), or -1.
+func skipString(js []byte, i int) int {
+	for i++; i < len(js); i++ {
+		switch js[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the JSON object or array starting at
+// js[i], or -1.
+func skipValue(js []byte, i int) int {
+	depth := 0
+	for i < len(js) {
+		switch js[i] {
+		case '"':
+			if i = skipString(js, i); i < 0 {
+				return -1
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+		if depth == 0 {
+			return -1 // not an object or array
+		}
+		i++
+	}
+	return -1
+}
+
+// ttlImage reads what the expiry index needs of an image (canonical JSON,
+// nil when absent): the item's primary key and its TTL attribute's value
+// if that is a number.
+func ttlImage(def *catalog.Table, js []byte, name string) (key attr.Item, exp attr.Number, hasExp bool, err error) {
+	if js == nil {
+		return nil, "", false, nil
+	}
+	var vals [3]attr.Value
+	names := []string{name, "", ""}
+	for i, k := range def.KeySchema {
+		names[1+i] = k.Name
+	}
+	names = names[:1+len(def.KeySchema)]
+	found, err := members(js, names, vals[:])
+	if err != nil {
+		return nil, "", false, err
+	}
+	key = attr.Item{}
+	for i := 1; i < len(names); i++ {
+		if found&(1<<i) != 0 {
+			key[names[i]] = vals[i]
+		}
+	}
+	if found&1 != 0 && vals[0].T == attr.TypeN {
+		return key, vals[0].N, true, nil
+	}
+	return key, "", false, nil
+}
