@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 CRASH_CYCLES ?= 100
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 # The packages that share state across goroutines, for the race detector.
-RACE_PKGS := ./engine/... ./cdc/... ./consumers/... ./cmd/... ./test/...
+RACE_PKGS := ./engine/... ./cdc/... ./consumers/... ./sinks/... ./cmd/... ./test/...
 
 .DEFAULT_GOAL := help
 .PHONY: help build run test test-race fuzz bench crash difftest lint clean
