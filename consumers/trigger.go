@@ -163,14 +163,14 @@ func (t *Runtime) Run(ctx context.Context) error {
 	t.mu.Unlock()
 	all, err := t.List(ctx, "")
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	for i := range all {
 		t.apply(triggerSpec(all[i].Trigger))
 	}
 	sinks, err := t.ListSinks(ctx, "")
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	for i := range sinks {
 		t.apply(sinkSpec(sinks[i].Sink))
@@ -186,6 +186,15 @@ func (t *Runtime) Run(ctx context.Context) error {
 		r.stop()
 	}
 	return nil
+}
+
+// stopped is err, or nil when err is only ctx ending: a shutdown that
+// arrives while Run starts is not a failure.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // apply starts, restarts or stops sp's runner to match it. Runners are

@@ -93,10 +93,14 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestEveryKeyHasAFlag keeps serve's flags in step with the config schema.
+// Lists (triggers, sinks) are declared only in the config file.
 func TestEveryKeyHasAFlag(t *testing.T) {
 	var keys, flags []string
 	typ := reflect.TypeFor[config.Config]()
 	for i := range typ.NumField() {
+		if typ.Field(i).Type.Kind() == reflect.Slice {
+			continue
+		}
 		keys = append(keys, typ.Field(i).Tag.Get("yaml"))
 	}
 	for _, f := range serveFlags {
