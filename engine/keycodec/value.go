@@ -1,6 +1,7 @@
 package keycodec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -201,6 +202,12 @@ func decodeNumber(src []byte) (attr.Number, []byte, error) {
 			n, err := attr.ParseNumber(string(text))
 			if err != nil {
 				return "", nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			}
+			// Only the canonical encoding of n is n: digits with a leading
+			// or trailing zero decode to a number that encodes otherwise.
+			var again [48]byte
+			if !bytes.Equal(appendNumber(again[:0], n), src[:i+1]) {
+				return "", nil, fmt.Errorf("%w: non-canonical number", ErrCorrupt)
 			}
 			return n, src[i+1:], nil
 		}
