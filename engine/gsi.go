@@ -62,16 +62,45 @@ func encodeStats(s IndexStats) []byte {
 	return binary.AppendVarint(binary.AppendVarint(nil, s.Items), s.Bytes)
 }
 
-// gsiKeys returns the partition and (if any) sort key names of a GSI.
-func gsiKeys(ix catalog.Index) (hash, rng string) {
+// keyAttr is one attribute of an index key: its name and declared type.
+type keyAttr struct {
+	name string
+	typ  attr.Type
+}
+
+// gsiKeys returns the partition-key and sort-key attributes of a GSI, each
+// in KeySchema order: one to four of each (multi-attribute keys), no sort
+// key attributes for a GSI without a sort key.
+func gsiKeys(def *catalog.Table, ix catalog.Index) (hash, rng []keyAttr) {
 	for _, k := range ix.KeySchema {
+		a := keyAttr{name: k.Name, typ: def.AttrType(k.Name)}
 		if k.KeyType == "HASH" {
-			hash = k.Name
+			hash = append(hash, a)
 		} else {
-			rng = k.Name
+			rng = append(rng, a)
 		}
 	}
 	return hash, rng
+}
+
+// gsiValues returns the item's values of the attributes attrs, or false if
+// it lacks one of them, or holds one with a type other than its declared
+// type or an empty value (which DynamoDB refuses on writes, and leaves out
+// of an index it backfills). An item is in a GSI only if it has ALL the
+// GSI's key attributes: a GSI is sparse in each of them.
+func gsiValues(item attr.Item, attrs []keyAttr) ([]attr.Value, bool) {
+	if len(attrs) == 0 {
+		return nil, true
+	}
+	out := make([]attr.Value, len(attrs))
+	for i, a := range attrs {
+		v, ok := item[a.name]
+		if !ok || v.T != a.typ || (v.T == attr.TypeS && v.S == "") || (v.T == attr.TypeB && len(v.B) == 0) {
+			return nil, false
+		}
+		out[i] = v
+	}
+	return out, true
 }
 
 // gsiKey is the entry key of item (with table key kp) in GSI number n, nil
@@ -81,21 +110,16 @@ func gsiKey(def *catalog.Table, n uint8, ix catalog.Index, kp keyParts, item att
 	if item == nil {
 		return nil
 	}
-	hName, rName := gsiKeys(ix)
-	gpk, ok := item[hName]
+	hash, rng := gsiKeys(def, ix)
+	gpk, ok := gsiValues(item, hash)
 	if !ok {
 		return nil
 	}
-	var gsk *attr.Value
-	if rName != "" {
-		v, ok := item[rName]
-		if !ok {
-			return nil
-		}
-		gsk = &v
+	gsk, ok := gsiValues(item, rng)
+	if !ok {
+		return nil
 	}
-	typ, canon := keycodec.Canonical(gpk)
-	h := shards.HashKey(def.HashVersion, typ, canon)
+	h := keycodec.GSIHash(def.HashVersion, gpk)
 	return keycodec.GSIKey(nil, def.ID, n, h, gpk, gsk, *kp.pk, kp.sk)
 }
 
@@ -276,23 +300,28 @@ func (e *Engine) TablesWithGSIs() map[uint32]string {
 
 // gsiRead is the GSI a read goes through.
 type gsiRead struct {
-	n              uint8
-	hName, rName   string
-	hType, rType   attr.Type
-	catalog        catalog.Index
-	tableH, tableR string
+	n uint8
+	// hash and rng are the partition-key and sort-key attributes, in
+	// KeySchema order.
+	hash, rng []keyAttr
+	catalog   catalog.Index
+}
+
+// attrTypes returns the types of attrs.
+func attrTypes(attrs []keyAttr) []attr.Type {
+	out := make([]attr.Type, len(attrs))
+	for i, a := range attrs {
+		out[i] = a.typ
+	}
+	return out
 }
 
 // gsiOf resolves an index name to one of def's GSIs (nil if it is none).
 func gsiOf(def *catalog.Table, name string) *gsiRead {
 	for _, ix := range def.GSIs {
 		if ix.Name == name {
-			h, r := gsiKeys(ix)
-			g := &gsiRead{n: ix.Ord, hName: h, rName: r, hType: def.AttrType(h), catalog: ix}
-			if r != "" {
-				g.rType = def.AttrType(r)
-			}
-			return g
+			h, r := gsiKeys(def, ix)
+			return &gsiRead{n: ix.Ord, hash: h, rng: r, catalog: ix}
 		}
 	}
 	return nil

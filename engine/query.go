@@ -46,7 +46,15 @@ type QueryRequest struct {
 	Fetch bool
 	// Hash is the partition key value.
 	Hash attr.Value
-	// Range is the sort-key condition; nil reads the whole partition.
+	// HashValues, for a GSI whose partition key has several attributes,
+	// holds the value of each in KeySchema order (Hash is then ignored).
+	HashValues []attr.Value
+	// SortPrefix, for a GSI whose sort key has several attributes, holds
+	// the values that its leading attributes equal, in KeySchema order;
+	// Range is then the condition on the attribute after them.
+	SortPrefix []attr.Value
+	// Range is the sort-key condition; nil reads the whole partition (or,
+	// with SortPrefix, the entries that start with it).
 	Range *expr.KeyCond
 	// Forward is ScanIndexForward: ascending sort-key order.
 	Forward bool
@@ -145,33 +153,52 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 	if err != nil {
 		return ReadResult{}, err
 	}
-	hName, hType := def.HashKey()
-	if g != nil {
-		hName, hType = g.hName, g.hType
-	}
-	if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
-		return ReadResult{}, err
-	}
-	typ, canon := keycodec.Canonical(req.Hash)
-	h := shards.HashKey(def.HashVersion, typ, canon)
 	var prefix []byte
-	switch {
-	case g != nil:
-		prefix = keycodec.GSIPartitionPrefix(nil, def.ID, g.n, h, req.Hash)
-	case ix != nil:
-		prefix = keycodec.IndexPartitionPrefix(nil, def.ID, ix.n, h, req.Hash)
-	default:
-		prefix = keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
+	if g != nil {
+		if prefix, err = g.partitionPrefix(def, req); err != nil {
+			return ReadResult{}, err
+		}
+	} else {
+		if req.HashValues != nil || req.SortPrefix != nil {
+			// Only GSIs have multi-attribute keys; binding the key
+			// condition to a table's or LSI's key schema never sets these.
+			return ReadResult{}, attr.Invalid("Query key condition not supported")
+		}
+		hName, hType := def.HashKey()
+		if err := attr.ValidateKeyElement(hName, req.Hash, hType); err != nil {
+			return ReadResult{}, err
+		}
+		typ, canon := keycodec.Canonical(req.Hash)
+		h := shards.HashKey(def.HashVersion, typ, canon)
+		if ix != nil {
+			prefix = keycodec.IndexPartitionPrefix(nil, def.ID, ix.n, h, req.Hash)
+		} else {
+			prefix = keycodec.PartitionPrefix(nil, def.ID, h, req.Hash)
+		}
 	}
-	lower, upper := sortKeyRange(prefix, req.Range)
+	// The equalities on a GSI's leading sort-key attributes narrow the
+	// range to the entries that start with their encodings (prefix-free,
+	// so no other entry does); the condition on the next attribute then
+	// bounds it as a one-attribute sort key's does.
+	rangePrefix := prefix
+	for _, v := range req.SortPrefix {
+		rangePrefix = keycodec.AppendValue(bytes.Clone(rangePrefix), v)
+	}
+	lower, upper := sortKeyRange(rangePrefix, req.Range)
 
 	if req.ExclusiveStart != nil {
 		var start []byte
 		var sk *attr.Value
+		eqMatch := true // the sort-key equalities of a multi-attribute GSI key
 		switch {
 		case g != nil:
-			if start, sk, err = e.gsiStartKey(def, g, req.ExclusiveStart, true); err != nil {
+			var gsk []attr.Value
+			if start, gsk, err = e.gsiStartKey(def, g, req.ExclusiveStart, true); err != nil {
 				return ReadResult{}, err
+			}
+			eqMatch = sortPrefixMatch(gsk, req.SortPrefix)
+			if i := len(req.SortPrefix); i < len(gsk) {
+				sk = &gsk[i]
 			}
 		case ix != nil:
 			if start, sk, err = e.indexStartKey(def, ix, req.ExclusiveStart, true); err != nil {
@@ -187,7 +214,7 @@ func (e *Engine) Query(req QueryRequest) (ReadResult, error) {
 		if !bytes.HasPrefix(start, prefix) {
 			return ReadResult{}, attr.Invalid(msgStartKeyOutside)
 		}
-		if req.Range != nil && sk != nil && !req.Range.Match(*sk) {
+		if !eqMatch || req.Range != nil && sk != nil && !req.Range.Match(*sk) {
 			return ReadResult{}, attr.Invalid(msgStartKeyPredicate)
 		}
 		if req.Forward {
@@ -236,34 +263,90 @@ func indexOf(def *catalog.Table, name string) (*lsiRead, *gsiRead, error) {
 	return ix, nil, err
 }
 
+// partitionPrefix checks a Query's partition-key values against the GSI's
+// partition-key attributes and returns the prefix of the partition's
+// entries.
+func (g *gsiRead) partitionPrefix(def *catalog.Table, req QueryRequest) ([]byte, error) {
+	gpk := req.HashValues
+	if gpk == nil {
+		gpk = []attr.Value{req.Hash}
+	}
+	if len(gpk) != len(g.hash) {
+		// The caller binds the key condition to the GSI's key schema
+		// first; a mismatch here is a caller's bug, answered as DynamoDB
+		// answers a missing partition-key attribute.
+		name := g.hash[min(len(gpk), len(g.hash)-1)].name
+		return nil, attr.Invalid("Query condition missed key schema element: %s", name)
+	}
+	for i, v := range gpk {
+		if err := attr.ValidateKeyElement(g.hash[i].name, v, g.hash[i].typ); err != nil {
+			return nil, err
+		}
+	}
+	conds := len(req.SortPrefix)
+	if req.Range != nil {
+		conds++
+	}
+	if conds > len(g.rng) {
+		return nil, attr.Invalid("Query key condition not supported")
+	}
+	for i, v := range req.SortPrefix {
+		if v.T != g.rng[i].typ {
+			return nil, attr.Invalid("One or more parameter values were invalid: Condition parameter type does not match schema type")
+		}
+	}
+	h := keycodec.GSIHash(def.HashVersion, gpk)
+	return keycodec.GSIPartitionPrefix(nil, def.ID, g.n, h, gpk), nil
+}
+
+// sortPrefixMatch reports whether the sort-key values of an entry start
+// with the equalities of a Query.
+func sortPrefixMatch(gsk, eq []attr.Value) bool {
+	if len(gsk) < len(eq) {
+		return false
+	}
+	for i, v := range eq {
+		if !attr.Equal(gsk[i], v) {
+			return false
+		}
+	}
+	return true
+}
+
 // gsiStartKey checks an ExclusiveStartKey of a GSI read (the table's key
-// and the GSI's keys) and returns the entry key it names and its GSI sort
-// key.
-func (e *Engine) gsiStartKey(def *catalog.Table, g *gsiRead, key attr.Item, short bool) ([]byte, *attr.Value, error) {
-	bad := func() ([]byte, *attr.Value, error) {
+// and every key attribute of the GSI) and returns the entry key it names
+// and its GSI sort-key values.
+func (e *Engine) gsiStartKey(def *catalog.Table, g *gsiRead, key attr.Item, short bool) ([]byte, []attr.Value, error) {
+	bad := func() ([]byte, []attr.Value, error) {
 		if short {
 			return nil, nil, attr.Invalid(msgStartKeyInvalid)
 		}
 		return nil, nil, attr.Invalid("%s%s", msgStartKeyPrefix, attr.MsgKeySchemaMismatch)
 	}
-	gpk, ok := key[g.hName]
-	if !ok || gpk.T != g.hType {
+	values := func(attrs []keyAttr) ([]attr.Value, bool) {
+		var out []attr.Value
+		for _, a := range attrs {
+			v, ok := key[a.name]
+			if !ok || v.T != a.typ {
+				return nil, false
+			}
+			out = append(out, v)
+		}
+		return out, true
+	}
+	gpk, ok := values(g.hash)
+	if !ok {
 		return bad()
 	}
-	var gsk *attr.Value
-	if g.rName != "" {
-		v, ok := key[g.rName]
-		if !ok || v.T != g.rType {
-			return bad()
-		}
-		gsk = &v
+	gsk, ok := values(g.rng)
+	if !ok {
+		return bad()
 	}
 	kp, err := e.startKey(def, keyItemOf(def, key), short)
 	if err != nil {
 		return nil, nil, err
 	}
-	typ, canon := keycodec.Canonical(gpk)
-	h := shards.HashKey(def.HashVersion, typ, canon)
+	h := keycodec.GSIHash(def.HashVersion, gpk)
 	return keycodec.GSIKey(nil, def.ID, g.n, h, gpk, gsk, *kp.pk, kp.sk), gsk, nil
 }
 
@@ -482,19 +565,16 @@ func lastKey(def *catalog.Table, ix *lsiRead, g *gsiRead, k []byte) (attr.Item, 
 	)
 	key := attr.Item{}
 	if g != nil {
-		rt := g.rType
-		if g.rName == "" {
-			rt = attr.TypeInvalid
-		}
-		var gpk attr.Value
-		var gsk *attr.Value
-		_, gpk, gsk, pk, sk, err = keycodec.DecodeGSIKey(k, g.hType, rt, hType, rType)
+		var gpk, gsk []attr.Value
+		_, gpk, gsk, pk, sk, err = keycodec.DecodeGSIKey(k, attrTypes(g.hash), attrTypes(g.rng), hType, rType)
 		if err != nil {
 			return nil, err
 		}
-		key[g.hName] = gpk
-		if gsk != nil {
-			key[g.rName] = *gsk
+		for i, a := range g.hash {
+			key[a.name] = gpk[i]
+		}
+		for i, a := range g.rng {
+			key[a.name] = gsk[i]
 		}
 	} else if ix != nil {
 		var isk attr.Value

@@ -98,15 +98,25 @@
 //	| 'n' | tableID u32 | index u8 | hash u32 | enc(pk)  | enc(isk)  | enc(tsk)  |
 //	+-----+-------------+----------+----------+----------+-----------+-----------+
 //
-// Global secondary index entries: one per item that has the index's key
-// attributes, under the hash of the GSI partition key, ordered by the GSI
-// keys and then by the item's key; the value is the projected item. The GSI
-// indexer writes them, with MetaGSIApplied ('G' | shard u32: the last change
-// record of that shard applied), in one batch.
+// Global secondary index entries: one per item that has every key attribute
+// of the index, under the GSI partition's hash, ordered by the GSI keys and
+// then by the item's key; the value is the projected item. A GSI's partition
+// key and its sort key are each one to four attributes (multi-attribute
+// keys): gpk is the encodings of the partition-key attributes one after the
+// other in KeySchema order, gsk those of the sort-key attributes (none
+// without a sort key). The encodings are self-delimiting and each preserves
+// its type's order, so byte order compares the sort-key attributes one by
+// one, left to right, each by its type's order. The hash is that of the
+// partition key: for one attribute, as an item's (Canonical); for several,
+// under the type tag 'M', over each attribute's type tag ('S', 'N', 'B')
+// followed by its value encoding, in KeySchema order. A GSI with one
+// attribute each is encoded as it was before multi-attribute keys. The GSI
+// indexer writes the entries, with MetaGSIApplied ('G' | shard u32: the last
+// change record of that shard applied), in one batch.
 //
-//	+-----+-------------+----------+----------+-----------+-----------+----------+----------+
-//	| 'g' | tableID u32 | index u8 | hash u32 | enc(gpk)  | enc(gsk)  | enc(pk)  | enc(sk)  |
-//	+-----+-------------+----------+----------+-----------+-----------+----------+----------+
+//	+-----+-------------+----------+----------+----------------+----------------+----------+----------+
+//	| 'g' | tableID u32 | index u8 | hash u32 | enc(gpk1..n)   | enc(gsk1..m)   | enc(pk)  | enc(sk)  |
+//	+-----+-------------+----------+----------+----------------+----------------+----------+----------+
 //
 // Dropped tables: the definition of a deleted table whose streams are still
 // readable, by table id.
