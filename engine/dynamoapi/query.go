@@ -205,14 +205,34 @@ func keysOf(def *catalog.Table, ix *catalog.Index) expr.KeySchema {
 		return expr.KeySchema{Hash: h, HashType: ht, Range: r, RangeType: rt}
 	}
 	var ks expr.KeySchema
+	var partition, sort []expr.KeyAttr
 	for _, k := range ix.KeySchema {
+		a := expr.KeyAttr{Name: k.Name, Type: def.AttrType(k.Name)}
 		if k.KeyType == "HASH" {
-			ks.Hash, ks.HashType = k.Name, def.AttrType(k.Name)
+			ks.Hash, ks.HashType = k.Name, a.Type
+			partition = append(partition, a)
 		} else {
-			ks.Range, ks.RangeType = k.Name, def.AttrType(k.Name)
+			ks.Range, ks.RangeType = k.Name, a.Type
+			sort = append(sort, a)
 		}
 	}
+	if len(partition) > 1 || len(sort) > 1 { // a GSI with multi-attribute keys
+		ks.Partition, ks.Sort = partition, sort
+	}
 	return ks
+}
+
+// keyAttributes are the names of the key attributes of the index read (or
+// the table's): a Query's filter may name none of them.
+func keyAttributes(ks expr.KeySchema) []string {
+	if ks.Partition == nil {
+		return []string{ks.Hash, ks.Range}
+	}
+	var out []string
+	for _, a := range append(append([]expr.KeyAttr(nil), ks.Partition...), ks.Sort...) {
+		out = append(out, a.Name)
+	}
+	return out
 }
 
 // notFound is the data plane's answer for a missing table.
@@ -298,7 +318,7 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := filterOnKey(filter, in.QueryFilter, ks.Hash, ks.Range); err != nil {
+	if err := filterOnKey(filter, in.QueryFilter, keyAttributes(ks)...); err != nil {
 		return nil, err
 	}
 	lsi := ix
@@ -309,6 +329,8 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 		Table:          name,
 		Fetch:          lsiFetch(def, lsi, in.Select, proj, filter),
 		Hash:           kr.HashValue,
+		HashValues:     kr.HashValues,
+		SortPrefix:     kr.SortEq,
 		Range:          kr.Range,
 		Forward:        in.ScanIndexForward == nil || *in.ScanIndexForward,
 		ExclusiveStart: in.ExclusiveStartKey,
@@ -378,7 +400,9 @@ var keyOperators = map[string]string{"EQ": "=", "LT": "<", "LE": "<=", "GT": ">"
 // expression would give, for Bind to check against the schema. Messages are
 // DynamoDB's as recorded by dynalite's tests.
 func legacyKeyConditions(conds map[string]legacyCondIn) (*expr.KeyCondition, error) {
-	if len(conds) > 2 {
+	// Bind refuses more than two conditions on a one-attribute key; a GSI
+	// with multi-attribute keys takes up to expr.MaxKeyConditions.
+	if len(conds) > expr.MaxKeyConditions {
 		return nil, attr.Invalid("Conditions can be of length 1 or 2 only")
 	}
 	kc := &expr.KeyCondition{}

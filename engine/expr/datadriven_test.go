@@ -223,12 +223,19 @@ func runCase(t *testing.T, c ddCase) string {
 			return errText(err)
 		}
 		s := KeySchema{Hash: c.args["hash"], Range: c.args["range"],
-			HashType: typeByName(c.args["hashtype"]), RangeType: typeByName(c.args["rangetype"])}
+			HashType: typeByName(c.args["hashtype"]), RangeType: typeByName(c.args["rangetype"]),
+			Partition: keyAttrs(c.args["partition"]), Sort: keyAttrs(c.args["sort"])}
 		kr, err := k.Bind(s)
 		if err != nil {
 			return errText(err)
 		}
 		out := fmt.Sprintf("hash %s = %s", kr.HashName, attr.AppendJSON(nil, kr.HashValue))
+		for i, v := range kr.HashValues {
+			out += fmt.Sprintf("\nhash %s = %s", s.Partition[i].Name, attr.AppendJSON(nil, v))
+		}
+		for i, v := range kr.SortEq {
+			out += fmt.Sprintf("\nsort %s = %s", s.Sort[i].Name, attr.AppendJSON(nil, v))
+		}
 		if kr.Range != nil {
 			out += fmt.Sprintf("\nrange %s %s", kr.Range.Name, kr.Range.Op)
 			for _, v := range kr.Range.Values {
@@ -255,6 +262,20 @@ func runCase(t *testing.T, c ddCase) string {
 	}
 	t.Fatalf("unknown command %q", c.cmd)
 	return ""
+}
+
+// keyAttrs parses a multi-attribute key's attributes, "a:S,b:N" (nil for
+// "").
+func keyAttrs(s string) []KeyAttr {
+	if s == "" {
+		return nil
+	}
+	var out []KeyAttr
+	for _, a := range strings.Split(s, ",") {
+		name, typ, _ := strings.Cut(a, ":")
+		out = append(out, KeyAttr{Name: name, Type: typeByName(typ)})
+	}
+	return out
 }
 
 func typeByName(s string) attr.Type {

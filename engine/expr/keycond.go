@@ -27,6 +27,16 @@ type KeySchema struct {
 	HashType  attr.Type // TypeInvalid skips the type check
 	Range     string    // "" when there is no sort key
 	RangeType attr.Type
+	// Partition and Sort describe a GSI whose partition key or sort key
+	// has several attributes (multi-attribute keys): each attribute in
+	// KeySchema order. When Partition is set, Hash and Range are ignored.
+	Partition, Sort []KeyAttr
+}
+
+// KeyAttr is one attribute of a multi-attribute key.
+type KeyAttr struct {
+	Name string
+	Type attr.Type // TypeInvalid skips the type check
 }
 
 // KeyRange is a bound key condition: the partition value and an optional
@@ -34,8 +44,19 @@ type KeySchema struct {
 type KeyRange struct {
 	HashName  string
 	HashValue attr.Value
-	Range     *KeyCond // nil: the whole partition
+	// HashValues, for a multi-attribute partition key, holds the value of
+	// each attribute in KeySchema order (HashValue is the first).
+	HashValues []attr.Value
+	// SortEq, for a multi-attribute sort key, holds the values of the
+	// leading sort-key attributes the condition tests for equality, in
+	// KeySchema order; Range is then the condition on the next attribute.
+	SortEq []attr.Value
+	Range  *KeyCond // nil: the whole partition (or every SortEq match)
 }
+
+// MaxKeyConditions is the most conditions a key condition can have: one per
+// attribute of a GSI with four partition-key and four sort-key attributes.
+const MaxKeyConditions = 8
 
 // ParseKeyCondition parses and checks a KeyConditionExpression. The checks
 // that need no schema happen here, in DynamoDB's order; Bind does the rest
@@ -68,8 +89,11 @@ func ParseKeyCondition(s string, names Names, values Values) (*KeyCondition, err
 		seen[cond.Name] = true
 		kc.Conds = append(kc.Conds, cond)
 	}
-	if len(kc.Conds) > 2 {
-		return nil, attr.Invalid("Conditions can be of length 1 or 2 only")
+	// More than two conditions are valid only on a GSI with multi-attribute
+	// keys, which Bind knows of; past the most any GSI takes, the request
+	// is refused here, before its table is looked up.
+	if len(kc.Conds) > MaxKeyConditions {
+		return nil, attr.Invalid(msgConditionsLength)
 	}
 	return kc, nil
 }
@@ -148,9 +172,19 @@ func (k *KeyCondition) Used() Usage { return k.usage }
 // String prints the key condition with its placeholders.
 func (k *KeyCondition) String() string { return k.root.String() }
 
+// msgConditionsLength is DynamoDB's answer to a key condition with more
+// conditions than the key has attributes (a one-attribute key).
+const msgConditionsLength = "Conditions can be of length 1 or 2 only"
+
 // Bind matches the condition against a key schema, with DynamoDB's
 // messages, and returns the range to read.
 func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
+	if s.Partition != nil {
+		return k.bindMulti(s)
+	}
+	if len(k.Conds) > 2 {
+		return nil, attr.Invalid(msgConditionsLength)
+	}
 	var hash, other *KeyCond
 	onKey := false
 	for i := range k.Conds {
@@ -189,6 +223,89 @@ func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
 		return nil, attr.Invalid("Query key condition not supported")
 	}
 	kr := &KeyRange{HashName: hash.Name, HashValue: hash.Values[0], Range: other}
+	return kr, nil
+}
+
+// bindMulti binds the condition to a GSI key with multi-attribute keys.
+// DynamoDB's rules (Developer Guide, "Multi-attribute key schema"): every
+// partition-key attribute takes an equality; the sort-key attributes are
+// given left to right in KeySchema order, with no gap; each but the last
+// given takes an equality, and the last takes =, <, <=, >, >=, BETWEEN or
+// begins_with. The documentation gives no messages; these are Sluice's
+// choice, in the words DynamoDB uses for a one-attribute key:
+//
+//   - a partition-key attribute without a condition, or a sort-key
+//     attribute skipped before one that has a condition: "Query condition
+//     missed key schema element: <attribute>";
+//   - a value of the wrong type: "One or more parameter values were
+//     invalid: Condition parameter type does not match schema type";
+//   - a condition on an attribute that is not a key attribute of the
+//     index, an operator other than = on a partition-key attribute, or
+//     one other than = on a sort-key attribute before the last given:
+//     "Query key condition not supported".
+func (k *KeyCondition) bindMulti(s KeySchema) (*KeyRange, error) {
+	cond := func(name string) *KeyCond {
+		for i := range k.Conds {
+			if k.Conds[i].Name == name {
+				return &k.Conds[i]
+			}
+		}
+		return nil
+	}
+	for _, a := range s.Partition {
+		if cond(a.Name) == nil {
+			return nil, attr.Invalid("Query condition missed key schema element: %s", a.Name)
+		}
+	}
+	last := -1 // the last sort-key attribute with a condition
+	for i, a := range s.Sort {
+		if cond(a.Name) != nil {
+			last = i
+		}
+	}
+	for _, a := range s.Sort[:last+1] {
+		if cond(a.Name) == nil {
+			return nil, attr.Invalid("Query condition missed key schema element: %s", a.Name)
+		}
+	}
+	typeOf := map[string]attr.Type{}
+	for _, a := range append(append([]KeyAttr(nil), s.Partition...), s.Sort...) {
+		typeOf[a.Name] = a.Type
+	}
+	for _, c := range k.Conds {
+		want, ok := typeOf[c.Name]
+		if !ok {
+			continue
+		}
+		for _, v := range c.Values {
+			if want != attr.TypeInvalid && v.T != want {
+				return nil, attr.Invalid("One or more parameter values were invalid: Condition parameter type does not match schema type")
+			}
+		}
+	}
+	if len(k.Conds) != len(s.Partition)+last+1 {
+		return nil, attr.Invalid("Query key condition not supported") // a condition on another attribute
+	}
+	kr := &KeyRange{HashName: s.Partition[0].Name}
+	for _, a := range s.Partition {
+		c := cond(a.Name)
+		if c.Op != "=" {
+			return nil, attr.Invalid("Query key condition not supported")
+		}
+		kr.HashValues = append(kr.HashValues, c.Values[0])
+	}
+	kr.HashValue = kr.HashValues[0]
+	for i, a := range s.Sort[:last+1] {
+		c := cond(a.Name)
+		if i == last {
+			kr.Range = c
+			break
+		}
+		if c.Op != "=" {
+			return nil, attr.Invalid("Query key condition not supported")
+		}
+		kr.SortEq = append(kr.SortEq, c.Values[0])
+	}
 	return kr, nil
 }
 
