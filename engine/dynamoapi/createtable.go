@@ -102,7 +102,7 @@ func checkCreateTable(in *createTableIn) (*catalog.Table, error) {
 	// 2. Member constraints, aggregated.
 	v.Enum("billingMode", in.BillingMode, enumBillingMode)
 	checkThroughputMembers(&v, "provisionedThroughput", in.ProvisionedThroughput)
-	checkKeySchemaMembers(&v, "keySchema", in.KeySchema, true)
+	checkKeySchemaMembers(&v, "keySchema", in.KeySchema, true, 2)
 	if v.Required("attributeDefinitions", in.AttributeDefinitions != nil) {
 		for i, d := range in.AttributeDefinitions {
 			p := "attributeDefinitions." + strconv.Itoa(i+1) + ".member."
@@ -148,7 +148,7 @@ func checkCreateTable(in *createTableIn) (*catalog.Table, error) {
 	for i, d := range in.AttributeDefinitions {
 		defined[i] = *d.AttributeName
 	}
-	if err := checkKeySchema(in.KeySchema, defined, len(in.KeySchema) > len(defined)); err != nil {
+	if err := checkKeySchema(in.KeySchema, defined, len(in.KeySchema) > len(defined), false); err != nil {
 		return nil, err
 	}
 	indexed := in.LocalSecondaryIndexes != nil || in.GlobalSecondaryIndexes != nil
@@ -234,12 +234,13 @@ func throughputBounds(pt *throughputIn) error {
 
 // checkKeySchemaMembers checks a KeySchema list's constraints; keyTypes says
 // whether KeyType values are checked against [HASH, RANGE] here (the
-// table's) or later (an index's).
-func checkKeySchemaMembers(v *violations, path string, ks []keyElementIn, keyTypes bool) {
+// table's) or later (an index's); maxLen is 2, or maxGSIKeyAttrs for a
+// GSI's.
+func checkKeySchemaMembers(v *violations, path string, ks []keyElementIn, keyTypes bool, maxLen int) {
 	if !v.Required(path, ks != nil) {
 		return
 	}
-	v.ListLength(path, renderKeySchema(ks), len(ks), 1, 2)
+	v.ListLength(path, renderKeySchema(ks), len(ks), 1, maxLen)
 	for i, k := range ks {
 		p := path + "." + strconv.Itoa(i+1) + ".member."
 		if v.Required(p+"attributeName", k.AttributeName != nil) {
@@ -277,7 +278,11 @@ func checkIndexMembers(v *violations, path string, xs []indexIn, global bool) {
 		if v.Required(p+"indexName", x.IndexName != nil) {
 			v.Name(p+"indexName", *x.IndexName, 3, 255)
 		}
-		checkKeySchemaMembers(v, p+"keySchema", x.KeySchema, false)
+		maxLen := 2
+		if global {
+			maxLen = 2 * maxGSIKeyAttrs
+		}
+		checkKeySchemaMembers(v, p+"keySchema", x.KeySchema, false, maxLen)
 		if v.Required(p+"projection", x.Projection != nil) {
 			v.Enum(p+"projection.projectionType", x.Projection.ProjectionType, enumProjectionType)
 			if nk := x.Projection.NonKeyAttributes; nk != nil {
@@ -303,11 +308,15 @@ func checkTagMembers(v *violations, path string, tags []tagIn) {
 	}
 }
 
+// maxGSIKeyAttrs is the most attributes a GSI's partition key, and its sort
+// key, can each have (multi-attribute keys).
+const maxGSIKeyAttrs = 4
+
 // checkKeySchema checks a key schema's structure against the defined
 // attributes: every key defined, HASH then RANGE, distinct names.
 // tooMany is DynamoDB's shortcut for a key schema naming more attributes
-// than are defined.
-func checkKeySchema(ks []keyElementIn, defined []string, tooMany bool) error {
+// than are defined. multi allows a GSI's multi-attribute keys.
+func checkKeySchema(ks []keyElementIn, defined []string, tooMany, multi bool) error {
 	if tooMany {
 		return attr.Invalid("Invalid KeySchema: Some index key attribute have no definition")
 	}
@@ -318,14 +327,51 @@ func checkKeySchema(ks []keyElementIn, defined []string, tooMany bool) error {
 				javaList(keys), javaList(defined))
 		}
 	}
-	if len(ks) == 2 && *ks[0].AttributeName == *ks[1].AttributeName {
+	if len(ks) == 2 && *ks[0].AttributeName == *ks[1].AttributeName && (!multi || *ks[1].KeyType != "HASH") {
 		return attr.Invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+	}
+	if multi && len(appendNew(nil, keys...)) != len(keys) {
+		return attr.Invalid("The KeySchema contains multiple key attributes with the same name")
 	}
 	if *ks[0].KeyType != "HASH" {
 		return attr.Invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
 	}
-	if len(ks) == 2 && *ks[1].KeyType != "RANGE" {
-		return attr.Invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+	if !multi || len(ks) == 2 {
+		if len(ks) == 2 && *ks[1].KeyType != "RANGE" && (!multi || *ks[1].KeyType != "HASH") {
+			return attr.Invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+		}
+	}
+	if multi {
+		return checkMultiKeySchema(ks)
+	}
+	return nil
+}
+
+// checkMultiKeySchema checks the order and the counts of a GSI's key
+// attributes: one to four HASH attributes, then up to four RANGE ones.
+// The messages are DynamoDB's as its users report them; which check comes
+// first, and the words for a KeyType that is neither HASH nor RANGE past
+// the second element, are Sluice's choice.
+func checkMultiKeySchema(ks []keyElementIn) error {
+	hashes, ranges := 0, 0
+	for _, k := range ks {
+		switch *k.KeyType {
+		case "HASH":
+			if ranges > 0 {
+				return attr.Invalid(paramsInvalid + "All HASH key attributes must precede RANGE key attributes in the KeySchema")
+			}
+			hashes++
+		case "RANGE":
+			ranges++
+		default:
+			return attr.Invalid(paramsInvalid+"Invalid KeyType in the KeySchema: %s; the KeyType must be HASH or RANGE", *k.KeyType)
+		}
+	}
+	if hashes > maxGSIKeyAttrs {
+		return attr.Invalid(paramsInvalid + "The KeySchema exceeds the maximum allowed number of HASH key attributes")
+	}
+	if ranges > maxGSIKeyAttrs {
+		return attr.Invalid(paramsInvalid + "The KeySchema exceeds the maximum allowed number of RANGE key attributes")
 	}
 	return nil
 }
@@ -334,10 +380,10 @@ func checkKeySchema(ks []keyElementIn, defined []string, tooMany bool) error {
 // tableHash is the table's hash key for a local index, "" for a global one.
 func checkIndex(x indexIn, defined []string, names map[string]bool, tableHash, mode string) error {
 	name := *x.IndexName
-	if err := checkKeySchema(x.KeySchema, defined, false); err != nil {
+	global := tableHash == ""
+	if err := checkKeySchema(x.KeySchema, defined, false, global); err != nil {
 		return err
 	}
-	global := tableHash == ""
 	if !global {
 		if len(x.KeySchema) != 2 {
 			return attr.Invalid(paramsInvalid+"Index KeySchema does not have a range key for index: %s", name)
