@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,10 +168,13 @@ func (r *Relay) refresh(ctx context.Context, wg *sync.WaitGroup) {
 	// Start publishers only once they know every shard with a log, so their
 	// first sync reads all of them back.
 	for _, tr := range started {
+		tctx, stop := context.WithCancel(ctx)
+		tr.stop = stop
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr.run(ctx)
+			defer close(tr.done)
+			tr.run(tctx)
 		}()
 	}
 	r.hand()
@@ -216,6 +220,102 @@ func (r *Relay) trim(ctx context.Context) {
 			}
 		}
 	}
+	r.reclaim(ctx)
+}
+
+// reclaim lets go of deleted tables once their records are gone: a deleted
+// table's shard whose change log is empty is forgotten (Trim to its end),
+// the publisher of a table with no shard left stops, and its JetStream
+// stream is deleted once MaxAge has emptied it (so a trigger or sink still
+// reading it loses nothing). Streams of tables the engine no longer knows
+// at all (forgotten before a restart) are deleted the same way. Then the
+// engine forgets the definitions it kept for the deleted tables' streams.
+func (r *Relay) reclaim(ctx context.Context) {
+	lg := r.opts.Log
+	logged := map[uint32]bool{}
+	for _, p := range lg.Positions() {
+		if lg.Live(p.TableID) {
+			logged[p.TableID] = true
+			continue
+		}
+		first, err := lg.First(p.TableID, p.Shard)
+		if err == nil && first == 0 {
+			err = lg.Trim(p.TableID, p.Shard, p.Last)
+		}
+		if err != nil || first != 0 {
+			logged[p.TableID] = true
+		}
+		if err != nil {
+			r.log.Warn("forgetting a deleted table's shard failed", "table", p.TableID, "shard", p.Shard, "err", err)
+		}
+	}
+	r.mu.Lock()
+	var gone []*tableRelay
+	for id, tr := range r.mu.tables {
+		if !logged[id] && !lg.Live(id) {
+			gone = append(gone, tr)
+			delete(r.mu.tables, id)
+		}
+	}
+	r.mu.Unlock()
+	for _, tr := range gone {
+		tr.stop()
+		select {
+		case <-tr.done:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if r.opts.JS != nil {
+		names := r.opts.JS.StreamNames(ctx)
+		for name := range names.Name() {
+			id, ok := streamTable(name)
+			if !ok || logged[id] || lg.Live(id) {
+				continue
+			}
+			if err := r.dropStream(ctx, name); err != nil {
+				r.log.Warn("deleting a deleted table's stream failed", "stream", name, "err", err)
+			}
+		}
+		if err := names.Err(); err != nil && ctx.Err() == nil {
+			r.log.Warn("listing streams failed", "err", err)
+		}
+	}
+	if n, err := lg.ForgetDropped(); err != nil {
+		r.log.Warn("forgetting deleted tables failed", "err", err)
+	} else if n > 0 {
+		r.log.Info("forgot deleted tables past retention", "tables", n)
+	}
+}
+
+// dropStream deletes a deleted table's stream once it holds no message.
+func (r *Relay) dropStream(ctx context.Context, name string) error {
+	s, err := r.opts.JS.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	info, err := s.Info(ctx)
+	if err != nil || info.State.Msgs > 0 {
+		return err
+	}
+	if err := r.opts.JS.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	r.log.Info("deleted the stream of a deleted table", "stream", name)
+	return nil
+}
+
+// streamTable parses a table id out of StreamName's form.
+func streamTable(name string) (uint32, bool) {
+	rest, ok := strings.CutPrefix(name, "sluice-t-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(rest, 10, 32)
+	return uint32(id), err == nil
 }
 
 func (r *Relay) publishedAll() map[uint32]map[shards.ID]shards.Seq {

@@ -251,3 +251,141 @@ func walCount(t *testing.T, e *engine.Engine, id uint32) int {
 	}
 	return n
 }
+
+// TestRelayReclaimsDeletedTables checks that nothing of a deleted table
+// outlives retention: its change log, its publisher, its JetStream stream
+// and the definition kept for its DynamoDB stream, with or without one,
+// while a live table keeps all of it.
+func TestRelayReclaimsDeletedTables(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	start := time.Now()
+	now := start
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e, err := engine.Open(engine.Options{Dir: dir, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cdctest.StartBus(t)
+	ids := map[string]uint32{}
+	for _, name := range []string{"live", "plain", "streamed"} {
+		def := &catalog.Table{
+			Name:                 name,
+			KeySchema:            []catalog.KeyElement{{Name: "pk", KeyType: "HASH"}},
+			AttributeDefinitions: []catalog.AttributeDefinition{{Name: "pk", Type: "S"}},
+			BillingMode:          catalog.PayPerRequest,
+		}
+		if name == "streamed" {
+			def.Stream = catalog.Stream{Enabled: true, ViewType: "NEW_IMAGE"}
+		}
+		in, err := e.CreateTable(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = in.ID
+		// Two keys: some of the table's shards stay empty, which must not
+		// keep a deleted table alive.
+		put(t, e, name, "a", 1)
+		put(t, e, name, "b", 2)
+	}
+	r, err := NewRelay(Options{Log: e.ChangeLog(), JS: b.JetStream(), Now: clock, TrimInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	for _, id := range ids {
+		streamRecords(t, b, id, 2)
+	}
+	for _, name := range []string{"plain", "streamed"} {
+		if _, err := e.DeleteTable(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Within retention everything stays: the records for consumers, and the
+	// deleted table's DynamoDB stream for readers.
+	time.Sleep(100 * time.Millisecond)
+	for name, id := range ids {
+		if _, err := b.JetStream().Stream(ctx, StreamName(id)); err != nil {
+			t.Fatalf("stream of %s gone within retention: %v", name, err)
+		}
+	}
+	if !hasStream(e, "streamed") {
+		t.Fatal("deleted table's stream not listed within retention")
+	}
+
+	mu.Lock()
+	now = now.Add(25 * time.Hour)
+	mu.Unlock()
+	// JetStream's MaxAge runs on the wall clock: purging stands in for it.
+	for _, name := range []string{"plain", "streamed"} {
+		s, err := b.JetStream().Stream(ctx, StreamName(ids[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Purge(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, errPlain := b.JetStream().Stream(ctx, StreamName(ids["plain"]))
+		_, errStreamed := b.JetStream().Stream(ctx, StreamName(ids["streamed"]))
+		if errors.Is(errPlain, jetstream.ErrStreamNotFound) && errors.Is(errStreamed, jetstream.ErrStreamNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deleted tables' streams not deleted: %v, %v", errPlain, errStreamed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.mu.Lock()
+	_, plainRelay := r.mu.tables[ids["plain"]]
+	_, streamedRelay := r.mu.tables[ids["streamed"]]
+	_, liveRelay := r.mu.tables[ids["live"]]
+	r.mu.Unlock()
+	if plainRelay || streamedRelay || !liveRelay {
+		t.Fatalf("publishers: plain %v, streamed %v, live %v; want only live", plainRelay, streamedRelay, liveRelay)
+	}
+	for _, p := range e.ChangeLog().Positions() {
+		if p.TableID != ids["live"] {
+			t.Fatalf("a deleted table's shard is still logged: %+v", p)
+		}
+	}
+	// The live table lost nothing but what retention trims.
+	if _, err := b.JetStream().Stream(ctx, StreamName(ids["live"])); err != nil {
+		t.Fatalf("live table's stream: %v", err)
+	}
+	cancel()
+	<-done
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The definition kept for the deleted table's stream is gone from the
+	// store: reopened with the clock turned back, it is not listed.
+	mu.Lock()
+	now = start
+	mu.Unlock()
+	e, err = engine.Open(engine.Options{Dir: dir, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if hasStream(e, "streamed") {
+		t.Fatal("deleted table's stream definition survived retention")
+	}
+	if !e.ChangeLog().Live(ids["live"]) || e.ChangeLog().Live(ids["plain"]) {
+		t.Fatal("Live is wrong")
+	}
+}
+
+func hasStream(e *engine.Engine, table string) bool {
+	for _, s := range e.Streams() {
+		if s.Table == table {
+			return true
+		}
+	}
+	return false
+}

@@ -29,13 +29,16 @@ type tableRelay struct {
 		target    map[shards.ID]shards.Seq      // last committed
 		published map[shards.ID]shards.Seq      // last acknowledged by JetStream
 	}
+	// stop ends run, which closes done.
+	stop context.CancelFunc
+	done chan struct{}
 	// Owned by run.
 	synced        bool
 	lastStreamSeq uint64
 }
 
 func newTableRelay(r *Relay, id uint32, name string) *tableRelay {
-	tr := &tableRelay{r: r, id: id, name: name, wake: make(chan struct{}, 1)}
+	tr := &tableRelay{r: r, id: id, name: name, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	tr.mu.buf = map[shards.ID][]engine.Change{}
 	tr.mu.target = map[shards.ID]shards.Seq{}
 	tr.mu.published = map[shards.ID]shards.Seq{}

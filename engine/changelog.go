@@ -189,3 +189,51 @@ func (c *ChangeLog) Trim(table uint32, sh shards.ID, through shards.Seq) error {
 	}
 	return nil
 }
+
+// Live reports whether a table id names a table that exists.
+func (c *ChangeLog) Live(table uint32) bool {
+	_, ok := c.e.tableByID(table)
+	return ok
+}
+
+// ForgetDropped removes what the store keeps of deleted tables once their
+// streams can no longer be read: the definition and stream-shard lineage of
+// every table deleted more than Options.Retention ago whose change log the
+// relay has trimmed away (so that it has no shard left in Positions). It
+// returns how many tables it forgot. The relay calls it as it trims.
+func (c *ChangeLog) ForgetDropped() (int, error) {
+	e := c.e
+	leave, err := e.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	horizon := e.opts.Now().Add(-e.opts.Retention)
+	logged := map[uint32]bool{}
+	e.mu.Lock()
+	for k := range e.mu.shards {
+		logged[k.table] = true
+	}
+	e.mu.Unlock()
+	n := 0
+	for _, def := range e.catalog.Dropped() {
+		if !def.Deleted.Before(horizon) || logged[def.ID] {
+			continue
+		}
+		// Lineage first: a crash between the two leaves a definition that
+		// the next pass forgets, never lineage without an owner.
+		b := e.db.NewBatch()
+		p := keycodec.MetaKey(def.ID, keycodec.MetaLineage)
+		b.DeleteRange(p, keycodec.PrefixEnd(p))
+		err := b.Commit(!e.opts.Relaxed)
+		b.Close()
+		if err != nil {
+			return n, err
+		}
+		if err := e.catalog.Forget(def.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
