@@ -64,6 +64,8 @@ type BatchWriteOp struct {
 type BatchWriteRequest struct {
 	Ops []BatchWriteOp // 1 to MaxBatchWrites, no two on the same item
 	Who event.Identity
+	// IndexUnits is as PutRequest's.
+	IndexUnits bool
 }
 
 // BatchWriteResult is the outcome of BatchWrite. There are no unprocessed
@@ -73,8 +75,12 @@ type BatchWriteResult struct {
 	// tables first appear in Ops: for each put one unit per started KB of
 	// the larger of the old and new item, for each delete one per started
 	// KB of the old item, at least one each (unchanged puts and deletes of
-	// absent items are charged too, as DynamoDB does).
+	// absent items are charged too, as DynamoDB does), plus the write
+	// units of the index entries changed (see withIndexes).
 	Capacity []Capacity
+	// Collections holds, per op, its item's collection after the batch on
+	// a table with local secondary indexes, else nil.
+	Collections []*CollectionMetric
 }
 
 // BatchGetTable is one table's part of a BatchGetItem call.
@@ -256,21 +262,25 @@ func (e *Engine) BatchWrite(req BatchWriteRequest) (BatchWriteResult, error) {
 	var res BatchWriteResult
 	at := map[string]int{} // table name -> index in res.Capacity
 	changes := make([]change, 0, len(ops))
+	changeOf := make([]int, len(ops)) // op -> index in changes, -1 for none
 	for i, p := range ops {
 		oldSize, oldJSON, err := e.readCurrent(p.kp.key)
 		if err != nil {
 			return BatchWriteResult{}, err
 		}
 		var units Capacity
+		changeOf[i] = -1
 		if p.put {
 			units = writeCapacity(p.lt.def.Name, max(p.size, oldSize))
-			if ch, changed := e.putChange(p.lt.t, p.lt.def, p.kp, p.size, p.newJSON, oldSize, oldJSON, req.Who); changed {
+			if ch, changed := e.putChange(p.lt.t, p.lt.def, p.kp, p.size, p.newJSON, oldSize, oldJSON, req.Who, unitsOf(&units, req.IndexUnits)); changed {
+				changeOf[i] = len(changes)
 				changes = append(changes, ch)
 			}
 		} else {
 			units = writeCapacity(p.lt.def.Name, oldSize)
 			if oldJSON != nil { // deleting nothing records nothing
-				changes = append(changes, e.deleteChange(p.lt.t, p.lt.def, p.kp, oldSize, oldJSON, req.Who))
+				changeOf[i] = len(changes)
+				changes = append(changes, e.deleteChange(p.lt.t, p.lt.def, p.kp, oldSize, oldJSON, req.Who, unitsOf(&units, req.IndexUnits)))
 			}
 		}
 		name := req.Ops[i].Table
@@ -280,10 +290,20 @@ func (e *Engine) BatchWrite(req BatchWriteRequest) (BatchWriteResult, error) {
 			at[name] = j
 			res.Capacity = append(res.Capacity, Capacity{Table: p.lt.def.Name})
 		}
-		res.Capacity[j].Write += units.Write
+		res.Capacity[j].Add(units)
 	}
 	if len(changes) > 0 {
 		if err := e.committer.commit(changes); err != nil {
+			return BatchWriteResult{}, err
+		}
+	}
+	res.Collections = make([]*CollectionMetric, len(ops))
+	for i, p := range ops {
+		size := int64(-1)
+		if j := changeOf[i]; j >= 0 && changes[j].coll != nil {
+			size = changes[j].collSize
+		}
+		if res.Collections[i], err = e.collectionMetric(p.lt.def, p.kp, size); err != nil {
 			return BatchWriteResult{}, err
 		}
 	}

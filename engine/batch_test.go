@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +75,7 @@ func TestBatchWriteAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Capacity) != 2 || res.Capacity[0] != (Capacity{Table: "h", Write: 15}) || res.Capacity[1] != (Capacity{Table: "r", Write: 10}) {
+	if len(res.Capacity) != 2 || !reflect.DeepEqual(res.Capacity[0], Capacity{Table: "h", Write: 15}) || !reflect.DeepEqual(res.Capacity[1], Capacity{Table: "r", Write: 10}) {
 		t.Fatalf("capacity %+v, want h 15 (4 + 1 extra for big + 10), r 10", res.Capacity)
 	}
 	batches := rec.all()
@@ -288,10 +289,10 @@ func TestBatchGet(t *testing.T) {
 	if len(h.Items) != 2 || string(h.Items[0]) != `{"pk":{"S":"a"}}` || len(h.Unprocessed) != 0 {
 		t.Fatalf("h: %d items (%s), %d unprocessed", len(h.Items), h.Items, len(h.Unprocessed))
 	}
-	if h.Capacity != (Capacity{Table: "h", Read: 2}) { // (1 + 1 + 2) / 2
+	if !reflect.DeepEqual(h.Capacity, Capacity{Table: "h", Read: 2}) { // (1 + 1 + 2) / 2
 		t.Fatalf("h capacity %+v", h.Capacity)
 	}
-	if len(r.Items) != 1 || string(r.Items[0]) != `{"pk":{"S":"a"},"sk":{"N":"1"}}` || r.Capacity != (Capacity{Table: "r", Read: 2}) {
+	if len(r.Items) != 1 || string(r.Items[0]) != `{"pk":{"S":"a"},"sk":{"N":"1"}}` || !reflect.DeepEqual(r.Capacity, Capacity{Table: "r", Read: 2}) {
 		t.Fatalf("r: %s %+v", r.Items, r.Capacity)
 	}
 

@@ -21,6 +21,16 @@ type change struct {
 	rec event.Record
 	// lsi are the writes of the item's local secondary index entries.
 	lsi []lsiOp
+	// On a table with LSIs: coll is the key of the item's collection size
+	// record and collDelta the change of that size; lsiStats are the
+	// table's LSI counters and lsiDelta their changes, by LSI position.
+	coll      []byte
+	collDelta int64
+	lsiStats  *lsiCounters
+	lsiDelta  []IndexStats
+	// collSize is set by the committer: the collection's size once the
+	// request is in the batch.
+	collSize int64
 }
 
 // commitReq is what a writer hands the committer: changes that commit
@@ -32,6 +42,9 @@ type commitReq struct {
 	sets []rawSet
 	done chan error    // buffered(1): the batch holding the request committed (or failed)
 	lead chan struct{} // buffered(1): the request is now the leader and commits the queue
+	// refused is why the committer left the request out of its batch
+	// (an item collection over the limit); nil when it is in.
+	refused error
 }
 
 // rawSet is one store write riding along with a commit request.
@@ -77,7 +90,7 @@ func (c *committer) commitWith(changes []change, sets []rawSet) error {
 	r := reqPool.Get().(*commitReq)
 	r.changes, r.sets = changes, sets
 	defer func() {
-		r.changes, r.sets = nil, nil
+		r.changes, r.sets, r.refused = nil, nil, nil
 		reqPool.Put(r)
 	}()
 	c.mu.Lock()
@@ -150,7 +163,17 @@ func (c *committer) commitBatch(q []*commitReq) {
 	now := e.opts.Now()
 	touched := map[*shardState]*pending{}
 	var changes []Change
+	var colls map[string]int64             // item collection sizes reached, by key
+	var lsis map[*lsiCounters][]IndexStats // LSI counters reached
 	for _, r := range q {
+		if r.hasCollections() {
+			if colls == nil {
+				colls = map[string]int64{}
+			}
+			if r.refused = e.admitCollections(r, colls); r.refused != nil {
+				continue // nothing of it is written
+			}
+		}
 		for i := range r.changes {
 			ch := &r.changes[i]
 			p := touched[ch.shard]
@@ -183,6 +206,20 @@ func (c *committer) commitBatch(q []*commitReq) {
 					b.Set(op.key, op.value)
 				}
 			}
+			if ch.lsiStats != nil {
+				if lsis == nil {
+					lsis = map[*lsiCounters][]IndexStats{}
+				}
+				s := lsis[ch.lsiStats]
+				if s == nil {
+					s = ch.lsiStats.load()
+					lsis[ch.lsiStats] = s
+				}
+				for j, d := range ch.lsiDelta {
+					s[j].Items += d.Items
+					s[j].Bytes += d.Bytes
+				}
+			}
 			ch.rec.Seq = p.seq
 			ch.rec.Time = now
 			data := ch.rec.Encode(nil)
@@ -197,6 +234,12 @@ func (c *committer) commitBatch(q []*commitReq) {
 	}
 	for st, p := range touched {
 		b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(p.seq, p.count, p.size))
+	}
+	putCollections(b, colls)
+	for lc, s := range lsis {
+		for j, st := range s {
+			b.Set(lsiStatsKey(lc.table, j), encodeStats(st))
+		}
 	}
 	err := b.Commit(!e.opts.Relaxed)
 	if err != nil {
@@ -214,9 +257,26 @@ func (c *committer) commitBatch(q []*commitReq) {
 				st.open.Store(p.rolled)
 			}
 		}
+		for lc, s := range lsis {
+			lc.store(s)
+		}
 		e.publish(changes)
 	}
 	for _, r := range q {
-		r.done <- err
+		if err == nil && r.refused != nil {
+			r.done <- r.refused
+		} else {
+			r.done <- err
+		}
 	}
+}
+
+// hasCollections reports whether any change of r is on a table with LSIs.
+func (r *commitReq) hasCollections() bool {
+	for i := range r.changes {
+		if r.changes[i].coll != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -44,6 +44,10 @@ type Options struct {
 	// change log past it) and so how long a deleted table's streams are
 	// listed; 0 means 24 hours.
 	Retention time.Duration
+	// ItemCollectionLimit is the most bytes an item collection of a table
+	// with local secondary indexes may hold (its items and their LSI
+	// entries); 0 means DefaultItemCollectionLimit, DynamoDB's 10 GB.
+	ItemCollectionLimit int64
 }
 
 // Engine is an open database.
@@ -128,6 +132,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Retention == 0 {
 		opts.Retention = 24 * time.Hour
 	}
+	if opts.ItemCollectionLimit == 0 {
+		opts.ItemCollectionLimit = DefaultItemCollectionLimit
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -149,7 +156,12 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	for _, def := range cat.List() {
-		e.setTable(def.Name, e.newTable(def))
+		t, err := e.newTable(def)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("opening table %q: %w", def.Name, err)
+		}
+		e.setTable(def.Name, t)
 	}
 	if err := e.loadLineage(); err != nil {
 		db.Close()

@@ -19,10 +19,29 @@ var (
 	ErrConditionFailed = errors.New("engine: conditional request failed")
 	// ErrLimitExceeded: LimitExceededException (too many tables, indexes...).
 	ErrLimitExceeded = errors.New("engine: limit exceeded")
+	// ErrItemCollectionTooLarge: ItemCollectionSizeLimitExceededException,
+	// a write that would take an item collection of a table with local
+	// secondary indexes past Options.ItemCollectionLimit; it changed nothing.
+	ErrItemCollectionTooLarge = errors.New("engine: item collection size limit exceeded")
 	// ErrClosed: the engine is shutting down; the request changed nothing.
 	// Mapped to InternalServerError so SDKs retry.
 	ErrClosed = errors.New("engine: closed")
 )
+
+// MsgCollectionSizeExceeded is DynamoDB's message for
+// ItemCollectionSizeLimitExceededException, and for a transaction action's
+// ItemCollectionSizeLimitExceeded cancellation reason.
+const MsgCollectionSizeExceeded = "Collection size exceeded."
+
+// collectionLimitError is the committer's refusal of a request: its change
+// number change would take its item collection past the limit. Callers turn
+// it into the client's error (a transaction names the action).
+type collectionLimitError struct{ change int }
+
+func (e *collectionLimitError) Error() string { return MsgCollectionSizeExceeded }
+func (e *collectionLimitError) Unwrap() error {
+	return attr.Errorf(ErrItemCollectionTooLarge, MsgCollectionSizeExceeded)
+}
 
 // ConditionFailedError carries the current item for
 // ReturnValuesOnConditionCheckFailure=ALL_OLD.

@@ -34,6 +34,10 @@ type PutRequest struct {
 	// ReturnOldOnConditionFail: ReturnValuesOnConditionCheckFailure ALL_OLD.
 	ReturnOldOnConditionFail bool
 	Who                      event.Identity
+	// IndexUnits counts the write units of the GSI entries the write
+	// changes in Capacity (ReturnConsumedCapacity TOTAL or INDEXES); LSI
+	// entries are always counted.
+	IndexUnits bool
 }
 
 // DeleteRequest is a DeleteItem call.
@@ -44,6 +48,7 @@ type DeleteRequest struct {
 	ReturnOld                bool
 	ReturnOldOnConditionFail bool
 	Who                      event.Identity
+	IndexUnits               bool // as PutRequest's
 }
 
 // GetRequest is a GetItem call.
@@ -59,6 +64,9 @@ type WriteResult struct {
 	// asked and an item existed, else nil.
 	Old      []byte
 	Capacity Capacity
+	// Collection is the item's collection after the write on a table with
+	// local secondary indexes (ItemCollectionMetrics), else nil.
+	Collection *CollectionMetric
 }
 
 // GetResult is the outcome of GetItem.
@@ -294,13 +302,36 @@ func (e *Engine) PutItem(req PutRequest) (WriteResult, error) {
 	if req.ReturnOld {
 		res.Old = oldJSON
 	}
-	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who)
-	if !changed {
-		return res, nil // unchanged: no commit, no record
+	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who, unitsOf(&res.Capacity, req.IndexUnits))
+	return e.commitOne(res, def, kp, ch, changed)
+}
+
+// unitsOf is c when the index units are asked for, else nil.
+func unitsOf(c *Capacity, asked bool) *Capacity {
+	if asked {
+		return c
 	}
-	if err := e.committer.commit([]change{ch}); err != nil {
+	return nil
+}
+
+// commitOne commits a single-item write's change (unless unchanged) and
+// adds its item collection's metric.
+func (e *Engine) commitOne(res WriteResult, def *catalog.Table, kp keyParts, ch change, changed bool) (WriteResult, error) {
+	size := int64(-1)
+	if changed {
+		chs := []change{ch}
+		if err := e.committer.commit(chs); err != nil {
+			return WriteResult{}, err
+		}
+		if chs[0].coll != nil {
+			size = chs[0].collSize
+		}
+	}
+	m, err := e.collectionMetric(def, kp, size)
+	if err != nil {
 		return WriteResult{}, err
 	}
+	res.Collection = m
 	return res, nil
 }
 
@@ -327,16 +358,13 @@ func (e *Engine) DeleteItem(req DeleteRequest) (WriteResult, error) {
 	}
 	res := WriteResult{Capacity: writeCapacity(def.Name, oldSize)}
 	if oldJSON == nil {
-		return res, nil // nothing to delete: no record
+		return e.commitOne(res, def, kp, change{}, false) // nothing to delete: no record
 	}
 	if req.ReturnOld {
 		res.Old = oldJSON
 	}
-	ch := e.deleteChange(t, def, kp, oldSize, oldJSON, req.Who)
-	if err := e.committer.commit([]change{ch}); err != nil {
-		return WriteResult{}, err
-	}
-	return res, nil
+	ch := e.deleteChange(t, def, kp, oldSize, oldJSON, req.Who, unitsOf(&res.Capacity, req.IndexUnits))
+	return e.commitOne(res, def, kp, ch, true)
 }
 
 // GetItem reads one item. Reads always see every acknowledged write, so
@@ -379,8 +407,9 @@ func encodeItem(item attr.Item) (size int, js []byte, err error) {
 
 // putChange is the change that replaces the item at kp (oldJSON, nil if
 // absent) with newJSON. changed is false when the two are equal: such a
-// write commits nothing and records nothing.
-func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, newJSON []byte, oldSize int, oldJSON []byte, who event.Identity) (ch change, changed bool) {
+// write commits nothing and records nothing. c, unless nil, gets the write
+// units of the index entries the change writes (see withIndexes).
+func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, newJSON []byte, oldSize int, oldJSON []byte, who event.Identity, c *Capacity) (ch change, changed bool) {
 	if oldJSON != nil && bytes.Equal(oldJSON, newJSON) {
 		return change{}, false
 	}
@@ -390,26 +419,27 @@ func (e *Engine) putChange(t *table, def *catalog.Table, kp keyParts, size int, 
 		name, countDelta = event.Modify, 0
 	}
 	st := t.shardOf(kp.hash)
-	return withLSIs(change{
+	return withIndexes(change{
 		shard:      st,
 		key:        kp.key,
 		value:      encodeStored(size, newJSON),
 		countDelta: countDelta,
 		sizeDelta:  int64(size - oldSize),
 		rec:        e.record(def, kp, st.shard, name, oldJSON, newJSON, oldSize, size, who),
-	}, def, kp, oldJSON, newJSON), true
+	}, t, def, kp, oldJSON, newJSON, c), true
 }
 
-// deleteChange is the change that deletes the existing item at kp.
-func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize int, oldJSON []byte, who event.Identity) change {
+// deleteChange is the change that deletes the existing item at kp; c as
+// putChange's.
+func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize int, oldJSON []byte, who event.Identity, c *Capacity) change {
 	st := t.shardOf(kp.hash)
-	return withLSIs(change{
+	return withIndexes(change{
 		shard:      st,
 		key:        kp.key,
 		countDelta: -1,
 		sizeDelta:  -int64(oldSize),
 		rec:        e.record(def, kp, st.shard, event.Remove, oldJSON, nil, oldSize, 0, who),
-	}, def, kp, oldJSON, nil)
+	}, t, def, kp, oldJSON, nil, c)
 }
 
 // record builds the change record of shard sh (all but Seq and Time).

@@ -23,22 +23,75 @@ type lsiOp struct {
 	key, value []byte // value nil deletes the entry
 }
 
-// lsiOps returns the index writes that replace old's entries (nil: no item)
-// by next's (nil: deleted), for every LSI of def.
-func lsiOps(def *catalog.Table, kp keyParts, old, next attr.Item) []lsiOp {
-	var ops []lsiOp
+// indexEntry is an item's entry in one secondary index: its key (nil when
+// the item has none), its projected item's size and canonical JSON.
+type indexEntry struct {
+	key  []byte
+	size int
+	js   []byte
+}
+
+// entryOf is item's entry in index ix given its key (nil: no entry).
+func entryOf(def *catalog.Table, ix catalog.Index, key []byte, item attr.Item) indexEntry {
+	if key == nil {
+		return indexEntry{size: -1}
+	}
+	p := lsiProject(def, ix, item)
+	return indexEntry{key: key, size: attr.ItemSize(p), js: attr.AppendItemJSON(nil, p)}
+}
+
+// bytes is the entry's share of IndexSizeBytes (0 when absent).
+func (x indexEntry) bytes() int64 { return int64(max(x.size, 0)) }
+
+// lsiChanges fills in the local secondary index part of ch, a change from
+// old (nil: no item) to next (nil: deleted) on a table with LSIs: the
+// entry writes, the index counters' deltas, the item collection's key and
+// size delta (the item's plus its entries'), and with c the write units of
+// each entry changed.
+func lsiChanges(ch *change, t *table, def *catalog.Table, kp keyParts, old, next attr.Item, c *Capacity) {
+	ch.coll = collectionKey(def, kp)
+	ch.collDelta = ch.sizeDelta
+	ch.lsiStats = t.lsi
+	ch.lsiDelta = make([]IndexStats, len(def.LSIs))
 	for i, ix := range def.LSIs {
-		oldKey := lsiKey(def, uint8(i), ix, kp, old)
-		newKey := lsiKey(def, uint8(i), ix, kp, next)
-		if oldKey != nil && (newKey == nil || !bytes.Equal(oldKey, newKey)) {
-			ops = append(ops, lsiOp{key: oldKey})
+		o := entryOf(def, ix, lsiKey(def, uint8(i), ix, kp, old), old)
+		n := entryOf(def, ix, lsiKey(def, uint8(i), ix, kp, next), next)
+		sameKey := bytes.Equal(o.key, n.key)
+		if o.key != nil && !sameKey {
+			ch.lsi = append(ch.lsi, lsiOp{key: o.key})
 		}
-		if newKey != nil {
-			projected := lsiProject(def, ix, next)
-			ops = append(ops, lsiOp{key: newKey, value: encodeStored(attr.ItemSize(projected), attr.AppendItemJSON(nil, projected))})
+		if n.key != nil && !(sameKey && bytes.Equal(o.js, n.js)) {
+			ch.lsi = append(ch.lsi, lsiOp{key: n.key, value: encodeStored(n.size, n.js)})
+		}
+		d := &ch.lsiDelta[i]
+		if o.key != nil {
+			d.Items--
+		}
+		if n.key != nil {
+			d.Items++
+		}
+		d.Bytes = n.bytes() - o.bytes()
+		ch.collDelta += d.Bytes
+		if c != nil {
+			if u := indexWriteUnits(o.size, n.size, sameKey, bytes.Equal(o.js, n.js), lsiEntryOverhead); u > 0 {
+				c.index(ix.Name, false).Write += u
+			}
 		}
 	}
-	return ops
+}
+
+// gsiWriteUnits adds to c the write units of the GSI entries a change from
+// old to next (either nil) changes. The GSI indexer writes the entries
+// later, from the stream; the write is charged for them now, as DynamoDB
+// charges it.
+func gsiWriteUnits(c *Capacity, def *catalog.Table, kp keyParts, old, next attr.Item) {
+	for _, ix := range def.GSIs {
+		o := entryOf(def, ix, gsiKey(def, ix.Ord, ix, kp, old), old)
+		n := entryOf(def, ix, gsiKey(def, ix.Ord, ix, kp, next), next)
+		if u := indexWriteUnits(o.size, n.size, bytes.Equal(o.key, n.key), bytes.Equal(o.js, n.js), 0); u > 0 {
+			c.index(ix.Name, true).Write += u
+		}
+	}
 }
 
 // lsiKey is the entry key of item in LSI number n, nil when the item is
@@ -90,10 +143,14 @@ func lsiProject(def *catalog.Table, ix catalog.Index, item attr.Item) attr.Item 
 	return out
 }
 
-// withLSIs adds to ch the index writes of a change from oldJSON to newJSON
-// (either nil) on a table with LSIs.
-func withLSIs(ch change, def *catalog.Table, kp keyParts, oldJSON, newJSON []byte) change {
-	if len(def.LSIs) == 0 {
+// withIndexes adds to ch, a change from oldJSON to newJSON (either nil),
+// what it does to the table's secondary indexes: the LSI entries, counters
+// and item collection (lsiChanges), and with c (nil: not asked) the write
+// units of the index entries it changes. A table without LSIs pays for
+// decoding the images only when c asks for its GSIs' units.
+func withIndexes(ch change, t *table, def *catalog.Table, kp keyParts, oldJSON, newJSON []byte, c *Capacity) change {
+	gsis := c != nil && len(def.GSIs) > 0
+	if len(def.LSIs) == 0 && !gsis {
 		return ch
 	}
 	decode := func(js []byte) attr.Item {
@@ -107,6 +164,12 @@ func withLSIs(ch change, def *catalog.Table, kp keyParts, oldJSON, newJSON []byt
 		}
 		return it
 	}
-	ch.lsi = lsiOps(def, kp, decode(oldJSON), decode(newJSON))
+	old, next := decode(oldJSON), decode(newJSON)
+	if len(def.LSIs) > 0 {
+		lsiChanges(&ch, t, def, kp, old, next, c)
+	}
+	if gsis {
+		gsiWriteUnits(c, def, kp, old, next)
+	}
 	return ch
 }

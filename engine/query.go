@@ -444,7 +444,7 @@ type page struct {
 func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult, error) {
 	var res ReadResult
 	if upper != nil && bytes.Compare(lower, upper) >= 0 {
-		res.Capacity = readCapacity(p.def.Name, 0, p.consistent)
+		res.Capacity = p.capacity(0, 0)
 		return res, nil
 	}
 	it, err := e.db.NewIter(lower, upper)
@@ -462,7 +462,10 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 	if !forward {
 		move, ok = it.Prev, it.Last()
 	}
-	read := 0
+	// read counts the bytes of every item read (the page limit), entries
+	// those of the table's items or the index's entries, fetched the units
+	// of the table fetches.
+	read, entries, fetched := 0, 0, 0.0
 	var last []byte
 	for ; ok; ok = move() {
 		v, err := it.Value()
@@ -478,6 +481,7 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		}
 		res.ScannedCount++
 		read += size
+		entries += size
 		if p.fetch {
 			itemSize, itemJS, err := e.fetchItem(p, it.Key())
 			if err != nil {
@@ -486,6 +490,7 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 			if itemJS != nil { // else deleted since: keep the entry's attributes
 				js = itemJS
 				read += itemSize
+				fetched += float64(units(itemSize, 4096))
 			}
 		}
 		var item attr.Item
@@ -520,8 +525,28 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		}
 		res.LastKey = key
 	}
-	res.Capacity = readCapacity(p.def.Name, read, p.consistent)
+	res.Capacity = p.capacity(entries, fetched)
 	return res, nil
+}
+
+// capacity is what a page consumed that read entries bytes of items (or
+// index entries) and fetched items from the table for fetched units (one
+// per started 4 KB of each item, as DynamoDB Local charges them). On an
+// index, the index has the entries' units and the table the fetches'
+// (zero without).
+func (p *page) capacity(entries int, fetched float64) Capacity {
+	c := Capacity{Table: p.def.Name}
+	switch {
+	case p.index != nil:
+		c.index(p.index.catalog.Name, false).Read = readUnits(entries, p.consistent)
+	case p.gsi != nil:
+		c.index(p.gsi.catalog.Name, true).Read = readUnits(entries, p.consistent)
+	default:
+		c.Read = readUnits(entries, p.consistent)
+		return c
+	}
+	c.Read = fetched
+	return c
 }
 
 // output is the JSON returned for an item that passed the filter: a copy of

@@ -28,6 +28,9 @@ type table struct {
 	// set is the table's current shards. Writes read it under ddl's read
 	// lock; a split, holding ddl, replaces it.
 	set atomic.Pointer[shardSet]
+	// lsi are the counters of the table's LSIs (nil without LSIs, which
+	// a table never gains or loses).
+	lsi *lsiCounters
 }
 
 // shardSet is a table's current shards: the shard map and each span's
@@ -51,8 +54,9 @@ type TableInfo struct {
 	*catalog.Table
 	ItemCount int64
 	SizeBytes int64
-	// GSIs holds each GSI's entry count and size, by name.
+	// GSIs and LSIs hold each index's entry count and size, by name.
 	GSIs map[string]IndexStats
+	LSIs map[string]IndexStats
 }
 
 // tables returns the live-table index (copy on write).
@@ -94,15 +98,19 @@ func (e *Engine) setTable(name string, t *table) {
 	e.tablesPtr.Store(&m)
 }
 
-func (e *Engine) newTable(def *catalog.Table) *table {
-	t := &table{}
+func (e *Engine) newTable(def *catalog.Table) (*table, error) {
+	lsi, err := e.loadLSICounters(def)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{lsi: lsi}
 	t.def.Store(def)
 	set := &shardSet{spans: def.Shards()}
 	for _, sp := range set.spans {
 		set.states = append(set.states, e.shard(def, sp.ID))
 	}
 	t.set.Store(set)
-	return t
+	return t, nil
 }
 
 func (e *Engine) info(t *table) TableInfo {
@@ -110,6 +118,12 @@ func (e *Engine) info(t *table) TableInfo {
 	for _, st := range t.shards() {
 		in.ItemCount += st.count.Load()
 		in.SizeBytes += st.size.Load()
+	}
+	if t.lsi != nil {
+		in.LSIs = map[string]IndexStats{}
+		for i, s := range t.lsi.load() {
+			in.LSIs[in.Table.LSIs[i].Name] = s
+		}
 	}
 	for _, ix := range in.Table.GSIs {
 		if s, err := e.gsiStats(in.Table.ID, ix.Ord); err == nil {
@@ -161,7 +175,10 @@ func (e *Engine) CreateTable(def *catalog.Table) (TableInfo, error) {
 	if err != nil {
 		return TableInfo{}, err
 	}
-	t := e.newTable(created)
+	t, err := e.newTable(created)
+	if err != nil {
+		return TableInfo{}, err
+	}
 	if created.Stream.Enabled {
 		// A crash before this batch commits leaves an enabled stream
 		// without stream shards, which Open repairs (loadLineage).
@@ -302,6 +319,10 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		closeStreamShards(b, t, def)
 		for _, st := range t.shards() {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))
+		}
+		// The item collection sizes went with the LSI entries above.
+		for i := range def.LSIs {
+			b.Delete(lsiStatsKey(def.ID, i))
 		}
 	})
 	if errors.Is(err, catalog.ErrNotFound) {

@@ -53,6 +53,7 @@ const (
 	reasonNone              = "None"
 	reasonConditionalFailed = "ConditionalCheckFailed"
 	reasonValidation        = "ValidationError"
+	reasonCollectionLimit   = "ItemCollectionSizeLimitExceeded"
 )
 
 var (
@@ -130,6 +131,8 @@ type TransactWriteRequest struct {
 	Token  string
 	Digest [32]byte // of the request's parameters, as the caller defines them
 	Who    event.Identity
+	// IndexUnits is as PutRequest's.
+	IndexUnits bool
 }
 
 // TransactWriteResult is the outcome of a committed (or replayed)
@@ -145,6 +148,10 @@ type TransactWriteResult struct {
 	// TxID is the transaction id carried by every record it wrote (empty
 	// for a replay or a transaction that changed nothing).
 	TxID string
+	// Collections holds, per action, its item's collection after the
+	// transaction for a Put, Update or Delete on a table with local
+	// secondary indexes, else nil (and all nil for a replay).
+	Collections []*CollectionMetric
 }
 
 // txAction is one validated action.
@@ -239,9 +246,10 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 	res := TransactWriteResult{TxID: newTxID()}
 	at := map[string]int{} // table name -> index in res.Capacity
 	changes := make([]change, 0, len(acts))
+	actionOf := make([]int, 0, len(acts)) // change -> action
 	for i := range acts {
 		a := &acts[i]
-		ch, units, reason, err := e.evalAction(a, req.Who)
+		ch, units, reason, err := e.evalAction(a, req.Who, req.IndexUnits)
 		if err != nil {
 			return TransactWriteResult{}, err
 		}
@@ -252,6 +260,7 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 		if ch != nil {
 			ch.rec.TxID = res.TxID
 			changes = append(changes, *ch)
+			actionOf = append(actionOf, i)
 		}
 		j, ok := at[a.Table]
 		if !ok {
@@ -259,7 +268,7 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 			at[a.Table] = j
 			res.Capacity = append(res.Capacity, Capacity{Table: a.lt.def.Name})
 		}
-		res.Capacity[j].Write += 2 * units.Write
+		res.Capacity[j].Add(units.scaled(2))
 	}
 	if reasons != nil {
 		return TransactWriteResult{}, &TransactionCanceledError{Reasons: reasons}
@@ -277,6 +286,30 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 	}
 	if len(changes) > 0 || len(sets) > 0 {
 		if err := e.committer.commitWith(changes, sets); err != nil {
+			var cl *collectionLimitError
+			if errors.As(err, &cl) {
+				reasons = cancel(reasons, len(acts), actionOf[cl.change],
+					CancellationReason{Code: reasonCollectionLimit, Message: MsgCollectionSizeExceeded})
+				return TransactWriteResult{}, &TransactionCanceledError{Reasons: reasons}
+			}
+			return TransactWriteResult{}, err
+		}
+	}
+	committed := make([]int64, len(acts))
+	for i := range committed {
+		committed[i] = -1
+	}
+	for j, i := range actionOf {
+		if changes[j].coll != nil {
+			committed[i] = changes[j].collSize
+		}
+	}
+	res.Collections = make([]*CollectionMetric, len(acts))
+	for i, a := range acts {
+		if a.Kind == TxCheck {
+			continue
+		}
+		if res.Collections[i], err = e.collectionMetric(a.lt.def, a.kp, committed[i]); err != nil {
 			return TransactWriteResult{}, err
 		}
 	}
@@ -312,7 +345,7 @@ func (a *txAction) prepare(e *Engine) error {
 // units is the action's single-item write capacity. A failed condition, or
 // an update that leaves an invalid item, is the action's cancellation
 // reason; err is for failures of the store.
-func (e *Engine) evalAction(a *txAction, who event.Identity) (ch *change, units Capacity, reason *CancellationReason, err error) {
+func (e *Engine) evalAction(a *txAction, who event.Identity, indexUnits bool) (ch *change, units Capacity, reason *CancellationReason, err error) {
 	def := a.lt.def
 	oldSize, oldJSON, err := e.readCurrent(a.kp.key)
 	if err != nil {
@@ -343,7 +376,7 @@ func (e *Engine) evalAction(a *txAction, who event.Identity) (ch *change, units 
 	switch a.Kind {
 	case TxPut:
 		units = writeCapacity(def.Name, max(a.size, oldSize))
-		if c, changed := e.putChange(a.lt.t, def, a.kp, a.size, a.newJSON, oldSize, oldJSON, who); changed {
+		if c, changed := e.putChange(a.lt.t, def, a.kp, a.size, a.newJSON, oldSize, oldJSON, who, unitsOf(&units, indexUnits)); changed {
 			ch = &c
 		}
 	case TxUpdate:
@@ -356,14 +389,14 @@ func (e *Engine) evalAction(a *txAction, who event.Identity) (ch *change, units 
 		}
 		units = writeCapacity(def.Name, max(size, oldSize))
 		if next != nil {
-			if c, changed := e.putChange(a.lt.t, def, a.kp, size, newJSON, oldSize, oldJSON, who); changed {
+			if c, changed := e.putChange(a.lt.t, def, a.kp, size, newJSON, oldSize, oldJSON, who, unitsOf(&units, indexUnits)); changed {
 				ch = &c
 			}
 		}
 	case TxDelete:
 		units = writeCapacity(def.Name, oldSize)
 		if oldJSON != nil {
-			c := e.deleteChange(a.lt.t, def, a.kp, oldSize, oldJSON, who)
+			c := e.deleteChange(a.lt.t, def, a.kp, oldSize, oldJSON, who, unitsOf(&units, indexUnits))
 			ch = &c
 		}
 	case TxCheck:

@@ -593,7 +593,7 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 		if !ok || attr.CompareNumbers(v, exps[i]) != 0 {
 			continue // changed since it was indexed: its new value decides
 		}
-		changes = append(changes, e.deleteChange(t, def, kp, oldSize, oldJSON, service))
+		changes = append(changes, e.deleteChange(t, def, kp, oldSize, oldJSON, service, nil))
 	}
 	if len(changes) == 0 {
 		return 0, nil

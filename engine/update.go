@@ -50,6 +50,7 @@ type UpdateRequest struct {
 	// ReturnOldOnConditionFail: ReturnValuesOnConditionCheckFailure ALL_OLD.
 	ReturnOldOnConditionFail bool
 	Who                      event.Identity
+	IndexUnits               bool // as PutRequest's
 }
 
 // UpdateResult is the outcome of UpdateItem.
@@ -59,6 +60,8 @@ type UpdateResult struct {
 	// ALL_OLD, no updated path present for UPDATED_*).
 	Attributes []byte
 	Capacity   Capacity
+	// Collection is as WriteResult's.
+	Collection *CollectionMetric
 }
 
 // UpdateItem edits one item, creating it when it does not exist (unless the
@@ -120,7 +123,8 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 	}
 	if next == nil {
 		// Only removals on an absent item: DynamoDB creates nothing.
-		return UpdateResult{Capacity: writeCapacity(def.Name, 0)}, nil
+		w, err := e.commitOne(WriteResult{Capacity: writeCapacity(def.Name, 0)}, def, kp, change{}, false)
+		return UpdateResult{Capacity: w.Capacity, Collection: w.Collection}, err
 	}
 	res := UpdateResult{Capacity: writeCapacity(def.Name, max(size, oldSize))}
 	switch req.ReturnValues {
@@ -133,13 +137,12 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 	case ReturnUpdatedNew:
 		res.Attributes = projectedJSON(next, paths)
 	}
-	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who)
-	if !changed {
-		return res, nil // unchanged: no commit, no record
-	}
-	if err := e.committer.commit([]change{ch}); err != nil {
+	ch, changed := e.putChange(t, def, kp, size, newJSON, oldSize, oldJSON, req.Who, unitsOf(&res.Capacity, req.IndexUnits))
+	w, err := e.commitOne(WriteResult{Capacity: res.Capacity}, def, kp, ch, changed)
+	if err != nil {
 		return UpdateResult{}, err
 	}
+	res.Collection = w.Collection
 	return res, nil
 }
 

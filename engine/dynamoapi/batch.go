@@ -176,40 +176,33 @@ func (a *api) batchWriteItem(_ context.Context, req *wire.Request) (any, error) 
 		defs[k] = a.lookup(names[k])
 	}
 	allExist := !slices.ContainsFunc(keys, func(k string) bool { return defs[k] == nil })
-	var collections response
 	ops := make([]engine.BatchWriteOp, 0, total)
+	opKey := make([]string, 0, total) // the request key of each op
 	for _, k := range keys {
 		def := defs[k]
-		var seen []string
-		var list []byte
 		for _, wr := range in.RequestItems[k] {
 			op := engine.BatchWriteOp{Table: names[k]}
-			var item attr.Item // the item, or the key, whose collection it is
 			if wr.PutRequest != nil {
-				op.Item, item = wr.PutRequest.Item, wr.PutRequest.Item
+				op.Item = wr.PutRequest.Item
 				if allExist {
 					if err := indexKeyError(def, op.Item); err != nil {
 						return nil, err
 					}
 				}
 			} else {
-				op.Key, item = wr.DeleteRequest.Key, wr.DeleteRequest.Key
+				op.Key = wr.DeleteRequest.Key
 			}
 			ops = append(ops, op)
-			if metrics && def != nil && len(def.LSIs) > 0 {
-				if ck := collectionKey(def, item); ck != nil && !slices.Contains(seen, string(ck)) {
-					seen = append(seen, string(ck))
-					list = appendListItem(list, ck)
-				}
-			}
-		}
-		if list != nil {
-			collections.raw(k, append(list, ']'))
+			opKey = append(opKey, k)
 		}
 	}
-	res, err := a.e.BatchWrite(engine.BatchWriteRequest{Ops: ops, Who: who(req)})
+	res, err := a.e.BatchWrite(engine.BatchWriteRequest{Ops: ops, Who: who(req), IndexUnits: capMode != ""})
 	if err != nil {
 		return nil, err
+	}
+	var collections response
+	if metrics {
+		collections = collectionsByTable(opKey, res.Collections)
 	}
 	var r response
 	r.raw("UnprocessedItems", []byte("{}"))
@@ -224,6 +217,32 @@ func (a *api) batchWriteItem(_ context.Context, req *wire.Request) (any, error) 
 		r.raw("ItemCollectionMetrics", collections.bytes())
 	}
 	return r.bytes(), nil
+}
+
+// collectionsByTable renders the ItemCollectionMetrics of a batch or a
+// transaction: per table (as the request names it, in the order first
+// met), each collection written once. keys[i] names the table of the i-th
+// write, whose metric (nil: none) is metrics[i].
+func collectionsByTable(keys []string, metrics []*engine.CollectionMetric) response {
+	var order []string
+	lists := map[string][]byte{}
+	seen := map[string][]string{}
+	for i, m := range metrics {
+		ck := collectionMetric(m)
+		if ck == nil || slices.Contains(seen[keys[i]], string(ck)) {
+			continue
+		}
+		if _, ok := lists[keys[i]]; !ok {
+			order = append(order, keys[i])
+		}
+		seen[keys[i]] = append(seen[keys[i]], string(ck))
+		lists[keys[i]] = appendListItem(lists[keys[i]], ck)
+	}
+	var r response
+	for _, k := range order {
+		r.raw(k, append(lists[k], ']'))
+	}
+	return r
 }
 
 // batchGetItem answers BatchGetItem. Every table requested appears in

@@ -195,7 +195,9 @@ func TestBatchWriteAndGet(t *testing.T) {
 		`{"DeleteRequest":{"Key":{"pk":{"S":"c2"},"sk":{"S":"a"}}}}],`+
 		`"hash":[{"PutRequest":{"Item":{"pk":{"S":"m"}}}}]},`+
 		`"ReturnConsumedCapacity":"INDEXES","ReturnItemCollectionMetrics":"SIZE"}`).raw
-	want = `{"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"composite","CapacityUnits":3,"Table":{"CapacityUnits":3}},{"TableName":"hash","CapacityUnits":1,"Table":{"CapacityUnits":1}}],` +
+	// The put with lsi1sk writes an entry of lsi1 and of gsi1: a unit each.
+	want = `{"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"composite","CapacityUnits":5,"Table":{"CapacityUnits":3},` +
+		`"LocalSecondaryIndexes":{"lsi1":{"CapacityUnits":1}},"GlobalSecondaryIndexes":{"gsi1":{"CapacityUnits":1}}},{"TableName":"hash","CapacityUnits":1,"Table":{"CapacityUnits":1}}],` +
 		`"ItemCollectionMetrics":{"composite":[{"ItemCollectionKey":{"pk":{"S":"c1"}},"SizeEstimateRangeGB":[0.0,1.0]},{"ItemCollectionKey":{"pk":{"S":"c2"}},"SizeEstimateRangeGB":[0.0,1.0]}]}}`
 	if got != want {
 		t.Fatalf("metrics batch\n got: %s\nwant: %s", got, want)

@@ -135,12 +135,6 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 			return nil, err
 		}
 	}
-	// The engine may reorder the item's sets; the collection key is read
-	// before.
-	var collKey []byte
-	if opts.collectionMetrics && def != nil && len(def.LSIs) > 0 {
-		collKey = collectionKey(def, in.Item)
-	}
 	res, err := a.e.PutItem(engine.PutRequest{
 		Table:                    name,
 		Item:                     in.Item,
@@ -148,22 +142,25 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 		ReturnOld:                opts.returnOld,
 		ReturnOldOnConditionFail: opts.returnOldOnFail,
 		Who:                      who(req),
+		IndexUnits:               opts.capacity != "",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return writeResponse(res, opts.capacity, collKey), nil
+	return writeResponse(res, opts), nil
 }
 
 // writeResponse renders a PutItem or DeleteItem result: the old item when
 // asked for and present, the consumed capacity, the item collection metrics.
-func writeResponse(res engine.WriteResult, capacity string, collKey []byte) []byte {
+func writeResponse(res engine.WriteResult, opts writeOptions) []byte {
 	var r response
 	if res.Old != nil {
 		r.raw("Attributes", res.Old)
 	}
-	r.capacity(capacity, res.Capacity)
-	r.raw("ItemCollectionMetrics", collKey)
+	r.capacity(opts.capacity, res.Capacity)
+	if opts.collectionMetrics {
+		r.raw("ItemCollectionMetrics", collectionMetric(res.Collection))
+	}
 	return r.bytes()
 }
 
@@ -218,12 +215,6 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var collKey []byte
-	if opts.collectionMetrics {
-		if def := a.lookup(name); def != nil && len(def.LSIs) > 0 {
-			collKey = collectionKey(def, in.Key)
-		}
-	}
 	res, err := a.e.DeleteItem(engine.DeleteRequest{
 		Table:                    name,
 		Key:                      in.Key,
@@ -231,11 +222,12 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 		ReturnOld:                opts.returnOld,
 		ReturnOldOnConditionFail: opts.returnOldOnFail,
 		Who:                      who(req),
+		IndexUnits:               opts.capacity != "",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return writeResponse(res, opts.capacity, collKey), nil
+	return writeResponse(res, opts), nil
 }
 
 // getItem answers GetItem. The item is written as the engine's canonical
@@ -345,19 +337,21 @@ func emptyKeyValue(v attr.Value) bool {
 	return (v.T == attr.TypeS && v.S == "") || (v.T == attr.TypeB && len(v.B) == 0)
 }
 
-// collectionKey renders ItemCollectionMetrics for a table with local
-// indexes: the item collection's partition key and DynamoDB's size
-// estimate range in GB. Sluice keeps no per-collection size, so the range
-// is the first gigabyte, DynamoDB's answer for any collection under 1 GB.
-func collectionKey(def *catalog.Table, item attr.Item) []byte {
-	h, _ := def.HashKey()
-	v, ok := item[h]
-	if !ok {
+// collectionMetric renders one ItemCollectionMetrics object: the
+// collection's partition key and DynamoDB's size estimate range in GB; nil
+// for a write on a table without local indexes.
+func collectionMetric(m *engine.CollectionMetric) []byte {
+	if m == nil {
 		return nil
 	}
 	b := []byte(`{"ItemCollectionKey":`)
-	b = attr.AppendItemJSON(b, attr.Item{h: v})
-	return append(b, `,"SizeEstimateRangeGB":[0.0,1.0]}`...)
+	b = attr.AppendItemJSON(b, m.Key)
+	r := engine.SizeEstimateRangeGB(m.Size)
+	b = append(b, `,"SizeEstimateRangeGB":[`...)
+	b = strconv.AppendFloat(b, r[0], 'f', 1, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, r[1], 'f', 1, 64)
+	return append(b, "]}"...)
 }
 
 // response builds a JSON object from members that are already JSON.
@@ -380,7 +374,8 @@ func (r *response) raw(name string, v []byte) {
 
 // capacity adds ConsumedCapacity for ReturnConsumedCapacity mode ("" for
 // none): TableName and CapacityUnits, and with INDEXES the table's own
-// share under Table.
+// share under Table and each index's under LocalSecondaryIndexes and
+// GlobalSecondaryIndexes.
 func (r *response) capacity(mode string, c engine.Capacity) {
 	if mode == "" {
 		return
@@ -391,17 +386,45 @@ func (r *response) capacity(mode string, c engine.Capacity) {
 // appendCapacity appends one ConsumedCapacity object for mode TOTAL or
 // INDEXES (see capacity).
 func appendCapacity(b []byte, mode string, c engine.Capacity) []byte {
-	units := strconv.AppendFloat(nil, c.Units(), 'f', -1, 64)
 	name, _ := json.Marshal(c.Table)
 	b = append(b, `{"TableName":`...)
 	b = append(b, name...)
 	b = append(b, `,"CapacityUnits":`...)
-	b = append(b, units...)
+	b = strconv.AppendFloat(b, c.Units(), 'f', -1, 64)
 	if mode == "INDEXES" {
-		b = append(b, `,"Table":{"CapacityUnits":`...)
-		b = append(b, units...)
-		b = append(b, '}')
+		b = append(b, `,"Table":`...)
+		b = appendUnits(b, c.Read+c.Write)
+		open := ""
+		for _, ix := range c.SortedIndexes() {
+			group := `"LocalSecondaryIndexes":{`
+			if ix.Global {
+				group = `"GlobalSecondaryIndexes":{`
+			}
+			if group != open {
+				if open != "" {
+					b = append(b, '}')
+				}
+				b = append(b, ',')
+				b = append(b, group...)
+				open = group
+			} else {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, ix.Name)
+			b = append(b, ':')
+			b = appendUnits(b, ix.Read+ix.Write)
+		}
+		if open != "" {
+			b = append(b, '}')
+		}
 	}
+	return append(b, '}')
+}
+
+// appendUnits appends a Capacity object.
+func appendUnits(b []byte, units float64) []byte {
+	b = append(b, `{"CapacityUnits":`...)
+	b = strconv.AppendFloat(b, units, 'f', -1, 64)
 	return append(b, '}')
 }
 

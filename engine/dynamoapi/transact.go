@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
-	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/expr"
 	"github.com/sluicedb/sluice/engine/wire"
 )
@@ -186,7 +184,7 @@ func (a *api) transactWriteItems(_ context.Context, req *wire.Request) (any, err
 		return nil, attr.Invalid(msgTxTooLarge)
 	}
 
-	tx := engine.TransactWriteRequest{Actions: actions, Who: who(req)}
+	tx := engine.TransactWriteRequest{Actions: actions, Who: who(req), IndexUnits: capacityMode(in.ReturnConsumedCapacity) != ""}
 	if in.ClientRequestToken != nil {
 		tx.Token = *in.ClientRequestToken
 		// The values are canonical once checked, and encoding/json sorts
@@ -213,7 +211,7 @@ func (a *api) transactWriteItems(_ context.Context, req *wire.Request) (any, err
 		r.raw("ConsumedCapacity", append(list, ']'))
 	}
 	if in.ReturnItemCollectionMetrics != nil && *in.ReturnItemCollectionMetrics == "SIZE" && !res.Replayed {
-		r.raw("ItemCollectionMetrics", a.txCollections(in.TransactItems, actions))
+		r.raw("ItemCollectionMetrics", txCollections(in.TransactItems, res.Collections))
 	}
 	if r.b == nil {
 		return []byte("{}"), nil
@@ -310,47 +308,17 @@ func (a *api) txAction(in *txActionIn, kind engine.TxKind) (engine.TxWrite, erro
 // txCollections renders ItemCollectionMetrics for the actions on tables with
 // local indexes: per table (as named in the request), the collections
 // written, each once.
-func (a *api) txCollections(items []*transactWriteItemIn, actions []engine.TxWrite) []byte {
-	var order []string
-	lists := map[string][]byte{}
-	seen := map[string][]string{}
-	defs := map[string]*catalog.Table{}
-	for i, tw := range actions {
-		if tw.Kind == engine.TxCheck {
-			continue
-		}
-		act, _, _, _ := items[i].kind()
-		name := *act.TableName
-		def, ok := defs[name]
-		if !ok {
-			def = a.lookup(tw.Table)
-			defs[name] = def
-		}
-		if def == nil || len(def.LSIs) == 0 {
-			continue
-		}
-		item := tw.Key
-		if tw.Kind == engine.TxPut {
-			item = tw.Item
-		}
-		ck := collectionKey(def, item)
-		if ck == nil || slices.Contains(seen[name], string(ck)) {
-			continue
-		}
-		if _, ok := lists[name]; !ok {
-			order = append(order, name)
-		}
-		seen[name] = append(seen[name], string(ck))
-		lists[name] = appendListItem(lists[name], ck)
+func txCollections(items []*transactWriteItemIn, metrics []*engine.CollectionMetric) []byte {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		act, _, _, _ := it.kind()
+		keys[i] = *act.TableName
 	}
-	if len(order) == 0 {
+	r := collectionsByTable(keys, metrics)
+	if r.b == nil {
 		return nil
 	}
-	var m response
-	for _, name := range order {
-		m.raw(name, append(lists[name], ']'))
-	}
-	return m.bytes()
+	return r.bytes()
 }
 
 // transactGetItems answers TransactGetItems.

@@ -114,12 +114,6 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		}
 	}
 	capMode := capacityMode(in.ReturnConsumedCapacity)
-	var collKey []byte
-	if in.ReturnItemCollectionMetrics != nil && *in.ReturnItemCollectionMetrics == "SIZE" {
-		if def := a.lookup(name); def != nil && len(def.LSIs) > 0 {
-			collKey = collectionKey(def, in.Key)
-		}
-	}
 	res, err := a.e.UpdateItem(engine.UpdateRequest{
 		Table:                    name,
 		Key:                      in.Key,
@@ -128,6 +122,7 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		ReturnValues:             returnValuesOf(in.ReturnValues),
 		ReturnOldOnConditionFail: in.ReturnValuesOnConditionCheckFailure != nil && *in.ReturnValuesOnConditionCheckFailure == "ALL_OLD",
 		Who:                      who(req),
+		IndexUnits:               capMode != "",
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +130,8 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 	var r response
 	r.raw("Attributes", res.Attributes)
 	r.capacity(capMode, res.Capacity)
-	r.raw("ItemCollectionMetrics", collKey)
+	if in.ReturnItemCollectionMetrics != nil && *in.ReturnItemCollectionMetrics == "SIZE" {
+		r.raw("ItemCollectionMetrics", collectionMetric(res.Collection))
+	}
 	return r.bytes(), nil
 }

@@ -79,6 +79,8 @@
 //	MetaGSIApplied 'G' | shard u32   last change record of the shard the GSI indexer applied
 //	                                 (shard 0xffffffff: the stream sequence it resumes after)
 //	MetaGSIStats   'I' | ordinal u8  a GSI's entry count and byte size (zig-zag varints)
+//	MetaLSIStats   'l' | position u8 an LSI's entry count and byte size (zig-zag varints),
+//	                                 kept by the committer in the batches of the changes
 //	MetaLineage    'L' | shard u32 | created u64
 //	                                 one stream shard of the shard (JSON): its
 //	                                 id, parent, stream label and sequence range
@@ -97,6 +99,15 @@
 //	+-----+-------------+----------+----------+----------+-----------+-----------+
 //	| 'n' | tableID u32 | index u8 | hash u32 | enc(pk)  | enc(isk)  | enc(tsk)  |
 //	+-----+-------------+----------+----------+----------+-----------+-----------+
+//
+// Under index number 0xFF (above any LSI's) lie the item collection sizes of
+// a table with LSIs: one record per non-empty collection (partition key),
+// whose value is the uvarint size in bytes of its items and their LSI
+// entries, written by the committer in the batch of the changes.
+//
+//	+-----+-------------+------+----------+----------+
+//	| 'n' | tableID u32 | 0xFF | hash u32 | enc(pk)  |
+//	+-----+-------------+------+----------+----------+
 //
 // Global secondary index entries: one per item that has every key attribute
 // of the index, under the GSI partition's hash, ordered by the GSI keys and

@@ -92,6 +92,8 @@ var exceptions = [...]exception{
 	// the body adds CancellationReasons.
 	{match: engine.ErrTransactionCanceled, typ: nsDynamoDB + "TransactionCanceledException", status: http.StatusBadRequest,
 		msgKey: "Message", msg: "Transaction cancelled"},
+	{match: engine.ErrItemCollectionTooLarge, typ: nsDynamoDB + "ItemCollectionSizeLimitExceededException", status: http.StatusBadRequest,
+		msgKey: "message", msg: engine.MsgCollectionSizeExceeded},
 	{match: engine.ErrIdempotentMismatch, typ: nsDynamoDB + "IdempotentParameterMismatchException", status: http.StatusBadRequest,
 		msgKey: "Message", msg: engine.MsgIdempotentMismatch},
 	{match: ErrExpiredIterator, typ: nsDynamoDB + "ExpiredIteratorException", status: http.StatusBadRequest,
