@@ -125,10 +125,12 @@ func (a *api) describe(in engine.TableInfo) tableDescription {
 	}
 	for _, x := range t.LSIs {
 		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, lsiDescription{
-			IndexName:  x.Name,
-			KeySchema:  x.KeySchema,
-			Projection: x.Projection,
-			IndexArn:   arn + "/index/" + x.Name,
+			IndexName:      x.Name,
+			KeySchema:      x.KeySchema,
+			Projection:     x.Projection,
+			ItemCount:      in.LSIs[x.Name].Items,
+			IndexSizeBytes: in.LSIs[x.Name].Bytes,
+			IndexArn:       arn + "/index/" + x.Name,
 		})
 	}
 	for _, x := range t.GSIs {
