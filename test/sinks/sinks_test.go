@@ -38,10 +38,6 @@ func runSluice(t testing.TB, args ...string) ([]byte, error) {
 	return exec.Command(sluicetest.Build(t), args...).CombinedOutput()
 }
 
-func putInput(item map[string]dbtypes.AttributeValue) *dynamodb.PutItemInput {
-	return &dynamodb.PutItemInput{TableName: aws.String("Orders"), Item: item}
-}
-
 func deleteInput(pk string) *dynamodb.DeleteItemInput {
 	return &dynamodb.DeleteItemInput{TableName: aws.String("Orders"),
 		Key: map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: pk}}}
