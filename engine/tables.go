@@ -316,6 +316,12 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		b.DeleteRange(ip, keycodec.PrefixEnd(ip))
 		gp := keycodec.GSITablePrefix(def.ID)
 		b.DeleteRange(gp, keycodec.PrefixEnd(gp))
+		// The expiry index goes with the table. ApplyTTL writes only
+		// under the ddl lock held here, never once the table is dropped;
+		// a backfill that took its snapshot before may leave entries,
+		// which the TTL reaper drops (DropTTL) as it drops any.
+		tp := keycodec.TTLPrefix(def.ID)
+		b.DeleteRange(tp, keycodec.PrefixEnd(tp))
 		closeStreamShards(b, t, def)
 		for _, st := range t.shards() {
 			b.Set(shardMetaKey(st.table, st.shard), encodeShardMeta(shards.Seq(st.lastSeq.Load()), 0, 0))

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicedb/sluice/cdc/event"
@@ -217,37 +219,39 @@ func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
 			applied[c.Shard] = pos
 			continue
 		}
-		oldKey, oldExp, oldHas, err := ttlImage(def, c.Old, name)
+		applied[c.Shard] = c.Seq
+		n++
+		// Only the TTL attribute of each image matters, and the key of
+		// one of them (the new image's, or the old one's for a REMOVE).
+		oldExp, oldHas, err := ttlValue(c.Old, name)
 		if err != nil {
 			return 0, err
 		}
-		newKey, newExp, newHas, err := ttlImage(def, c.New, name)
+		newExp, newHas, err := ttlValue(c.New, name)
 		if err != nil {
 			return 0, err
 		}
-		key := newKey
-		if key == nil {
-			key = oldKey
+		if !oldHas && !newHas || oldHas && newHas && oldExp == newExp {
+			continue // no entry, or the same one: nothing to write
+		}
+		image := c.New
+		if image == nil {
+			image = c.Old
+		}
+		key, _, _, err := ttlImage(def, image, "")
+		if err != nil {
+			return 0, err
 		}
 		kp, err := e.itemKey(def, key, true)
 		if err != nil {
 			return 0, fmt.Errorf("engine: TTL record %d/%d/%d: %w", table, c.Shard, c.Seq, err)
 		}
-		var oldEntry, newEntry []byte
 		if oldHas {
-			oldEntry = keycodec.TTLEntryKey(nil, table, oldExp, kp.key)
+			b.Delete(keycodec.TTLEntryKey(nil, table, oldExp, kp.key))
 		}
 		if newHas {
-			newEntry = keycodec.TTLEntryKey(nil, table, newExp, kp.key)
+			b.Set(keycodec.TTLEntryKey(nil, table, newExp, kp.key), nil)
 		}
-		if oldEntry != nil && string(oldEntry) != string(newEntry) {
-			b.Delete(oldEntry)
-		}
-		if newEntry != nil {
-			b.Set(newEntry, nil)
-		}
-		applied[c.Shard] = c.Seq
-		n++
 	}
 	for sh, seq := range applied {
 		b.Set(keycodec.TTLAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
@@ -604,6 +608,64 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 	return len(changes), nil
 }
 
+// TTLLag is how far a table's expiry index and reaping trail the table.
+type TTLLag struct {
+	ID    uint32
+	Table string
+	// Behind is the number of committed changes not yet applied to the
+	// index, summed over the table's shards.
+	Behind int64
+	// Ready is false while the index is missing, or is being rebuilt for
+	// the table's TTL attribute.
+	Ready bool
+	// OldestDue is the expiry of the oldest item due at the time asked
+	// (per the index), zero when none is.
+	OldestDue time.Time
+}
+
+// TTLLags reports, for every live table with TTL enabled, how far its
+// expiry index trails it and the expiry of its oldest due item at now.
+func (e *Engine) TTLLags(now time.Time) ([]TTLLag, error) {
+	var out []TTLLag
+	for id, name := range e.TTLTables() {
+		lag := TTLLag{ID: id, Table: name}
+		state, err := e.TTLIndexState(id)
+		if err != nil {
+			return nil, err
+		}
+		lag.Ready = state == TTLReady
+		last := map[shards.ID]shards.Seq{}
+		e.mu.Lock()
+		for k, st := range e.mu.shards {
+			if k.table == id {
+				last[k.shard] = shards.Seq(st.lastSeq.Load())
+			}
+		}
+		e.mu.Unlock()
+		for sh, seq := range last {
+			pos, err := e.TTLPosition(id, sh)
+			if err != nil {
+				return nil, err
+			}
+			if seq > pos {
+				lag.Behind += int64(seq - pos)
+			}
+		}
+		due, err := e.ExpiredTTL(id, now, nil, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(due) > 0 {
+			if secs, err := strconv.ParseFloat(string(due[0].Expiry), 64); err == nil {
+				lag.OldestDue = time.Unix(0, int64(secs*1e9))
+			}
+		}
+		out = append(out, lag)
+	}
+	slices.SortFunc(out, func(a, b TTLLag) int { return strings.Compare(a.Table, b.Table) })
+	return out, nil
+}
+
 // ErrTTLBehind: WaitTTL's bound passed before the expiry index caught up.
 var ErrTTLBehind = errors.New("engine: TTL index behind")
 
@@ -745,6 +807,22 @@ func skipValue(js []byte, i int) int {
 		i++
 	}
 	return -1
+}
+
+// ttlValue reads an image's TTL attribute (canonical JSON, nil when
+// absent) if it is a number. Equal texts make the same entry (two texts
+// of one number make the same entry key too: ApplyTTL then deletes it and
+// sets it again in the same batch, which leaves it).
+func ttlValue(js []byte, name string) (exp attr.Number, ok bool, err error) {
+	if js == nil {
+		return "", false, nil
+	}
+	var vals [1]attr.Value
+	found, err := members(js, []string{name}, vals[:])
+	if err != nil || found == 0 || vals[0].T != attr.TypeN {
+		return "", false, err
+	}
+	return vals[0].N, true, nil
 }
 
 // ttlImage reads what the expiry index needs of an image (canonical JSON,

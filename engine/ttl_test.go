@@ -436,3 +436,48 @@ func TestTTLImage(t *testing.T) {
 		}
 	}
 }
+
+// TestTTLLagsAndDrop: an item modified with its expiry unchanged keeps its
+// entry; TTLLags counts the records not applied and finds the oldest due
+// item; deleting the table drops its expiry index at once.
+func TestTTLLagsAndDrop(t *testing.T) {
+	e := openRelaxed(t)
+	info := mustCreate(t, e, ttlTableDef("t"))
+	feed := newTTLFeed(t, e, info.ID)
+	if err := e.BackfillTTL(info.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	for i, exp := range []string{"1799999990", "1799999995", "1800000100"} {
+		item := attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "exp": num(t, exp)}
+		if _, err := e.PutItem(PutRequest{Table: "t", Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lags, err := e.TTLLags(now)
+	if err != nil || len(lags) != 1 || lags[0].Table != "t" || lags[0].Behind != 3 || !lags[0].Ready || !lags[0].OldestDue.IsZero() {
+		t.Fatalf("lags before applying = %+v, %v; want t 3 behind, ready, nothing due", lags, err)
+	}
+	feed.apply()
+	// A modification that keeps the expiry keeps the entry.
+	if _, err := e.PutItem(PutRequest{Table: "t", Item: attr.Item{"pk": attr.S("k0"), "exp": num(t, "1799999990"), "v": attr.S("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed.apply(); got != 1 {
+		t.Fatalf("applied %d, want 1", got)
+	}
+	want := []string{"k0@1799999990", "k1@1799999995", "k2@1800000100"}
+	if got := ttlEntries(t, e, info.ID); !slices.Equal(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	lags, err = e.TTLLags(now)
+	if err != nil || len(lags) != 1 || lags[0].Behind != 0 || !lags[0].OldestDue.Equal(time.Unix(1_799_999_990, 0)) {
+		t.Fatalf("lags after applying = %+v, %v; want none behind, oldest due at 1799999990", lags, err)
+	}
+	if _, err := e.DeleteTable("t"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := e.TTLIndexes(); err != nil || len(ids) != 0 {
+		t.Errorf("expiry indexes after DeleteTable: %v, %v", ids, err)
+	}
+}
