@@ -59,3 +59,52 @@ func (c *triggerCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// ttlCollector exports the TTL reaper's state at each scrape.
+type ttlCollector struct {
+	r                     *TTLReaper
+	lag, deleted, overdue *prometheus.Desc
+}
+
+// Collector returns the TTL reaper's Prometheus metrics, per table with
+// TTL enabled: the records its expiry index has not applied yet, the items
+// deleted since the server started, and how long the oldest item the
+// index holds as due has been due (0 when none is).
+func (r *TTLReaper) Collector() prometheus.Collector {
+	l := []string{"table"}
+	return &ttlCollector{
+		r:       r,
+		lag:     prometheus.NewDesc("sluice_ttl_lag_records", "Committed changes of a table its expiry index has not applied yet.", l, nil),
+		deleted: prometheus.NewDesc("sluice_ttl_deleted_items_total", "Expired items the TTL reaper deleted.", l, nil),
+		overdue: prometheus.NewDesc("sluice_ttl_oldest_overdue_seconds", "How long ago the oldest item still due per the expiry index expired (0: none).", l, nil),
+	}
+}
+
+func (c *ttlCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.lag, c.deleted, c.overdue} {
+		ch <- d
+	}
+}
+
+func (c *ttlCollector) Collect(ch chan<- prometheus.Metric) {
+	now := c.r.now()
+	lags, err := c.r.e.TTLLags(now)
+	if err != nil {
+		return
+	}
+	c.r.mu.Lock()
+	deleted := make([]int64, len(lags))
+	for i, l := range lags {
+		deleted[i] = c.r.mu.deleted[l.ID]
+	}
+	c.r.mu.Unlock()
+	for i, l := range lags {
+		overdue := 0.0
+		if !l.OldestDue.IsZero() {
+			overdue = max(0, now.Sub(l.OldestDue).Seconds())
+		}
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(l.Behind), l.Table)
+		ch <- prometheus.MustNewConstMetric(c.deleted, prometheus.CounterValue, float64(deleted[i]), l.Table)
+		ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, overdue, l.Table)
+	}
+}

@@ -72,6 +72,8 @@ type TTLReaper struct {
 		sync.Mutex
 		// running holds the tables whose goroutine runs.
 		running map[uint32]bool
+		// deleted counts the items deleted per table since the start.
+		deleted map[uint32]int64
 	}
 	pacer struct {
 		sync.Mutex
@@ -121,6 +123,7 @@ func NewTTLReaper(e *engine.Engine, js jetstream.JetStream, log *slog.Logger, no
 	}
 	r := &TTLReaper{e: e, js: js, log: log, now: now, interval: interval, busyRate: TTLBusyRate}
 	r.mu.running = map[uint32]bool{}
+	r.mu.deleted = map[uint32]int64{}
 	return r
 }
 
@@ -191,10 +194,12 @@ func (r *TTLReaper) sweep(tables map[uint32]string) error {
 	return nil
 }
 
-// serviceIdentity is in the data of the record of every change the reaper
-// makes, and in no other: item images are escaped JSON there, so its
-// unescaped quotes can only be the record's own.
-var serviceIdentity = []byte(`"userIdentity":{"Type":"Service"`)
+// serviceIdentity ends the data of the record of every change the reaper
+// makes (event.Record puts userIdentity last), and no other: item images
+// are escaped JSON there, so its unescaped quotes can only be the
+// record's own. Looking at the end only keeps watch, which runs on the
+// commit leader, from scanning whole records.
+var serviceIdentity = []byte(`,"userIdentity":{"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}}`)
 
 // ttlBusy is how long after a foreground write the reaper keeps to
 // busyRate.
@@ -204,7 +209,7 @@ const ttlBusy = 250 * time.Millisecond
 // notes when one holds a change the reaper did not make.
 func (r *TTLReaper) watch(cs []engine.Change) {
 	for _, c := range cs {
-		if data, _, _, err := event.Data(c.Data); err != nil || !bytes.Contains(data, serviceIdentity) {
+		if data, _, _, err := event.Data(c.Data); err != nil || !bytes.HasSuffix(data, serviceIdentity) {
 			r.foreground.Store(time.Now().UnixNano())
 			return
 		}
@@ -443,6 +448,11 @@ func (r *TTLReaper) reap(ctx context.Context, id uint32) (int, error) {
 	wg.Wait()
 	if p := failed.Load(); p != nil && err == nil {
 		err = *p
+	}
+	if n := deleted.Load(); n > 0 {
+		r.mu.Lock()
+		r.mu.deleted[id] += n
+		r.mu.Unlock()
 	}
 	return int(deleted.Load()), err
 }

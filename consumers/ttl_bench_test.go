@@ -217,13 +217,15 @@ func benchTTLForeground(b *testing.B, writers int) {
 		}
 		// Throughputs (a second) and the process's CPU time (seconds a
 		// second) of each kind of round.
-		var plain, idle, reaping, reaped, cpuIdle, cpuReaping float64
+		var plain, idle, reaping, reaped, cpuPlain, cpuIdle, cpuReaping float64
 		for i := range 3 * rounds {
 			switch i % 3 {
 			case 0:
 				r.clock.set(now) // nothing due
 				time.Sleep(100 * time.Millisecond)
+				c := cpuTime()
 				plain += puts("plain") / rounds
+				cpuPlain += (cpuTime() - c).Seconds() / round.Seconds() / rounds
 			case 1:
 				c := cpuTime()
 				idle += puts("fg") / rounds
@@ -250,6 +252,7 @@ func benchTTLForeground(b *testing.B, writers int) {
 		// beyond their puts at the idle rounds' cost): the machine's other
 		// load moves the throughputs, these much less.
 		perPut := cpuIdle / idle
+		b.ReportMetric(cpuPlain/plain*1e6, "cpu-µs/put-plain")
 		b.ReportMetric(perPut*1e6, "cpu-µs/put")
 		b.ReportMetric((cpuReaping-reaping*perPut)/reaped*1e6, "cpu-µs/reaped")
 		r.stopReaper()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sluicedb/sluice/cdc"
 	"github.com/sluicedb/sluice/cdc/bus"
 	"github.com/sluicedb/sluice/cdc/cdctest"
@@ -216,7 +218,16 @@ func TestTTLReaper(t *testing.T) {
 	if n := removes.count(); n != 3 {
 		t.Errorf("%d REMOVE records by the service, want 3: %q", n, removes.keys)
 	}
+	// Metrics: nothing behind, three deleted; once the clock passes
+	// "future", it is overdue by the time passed.
+	rig.waitIndex("t")
+	if got := ttlMetrics(t, rig.reaper); got != "lag 0, deleted 3, overdue 0" {
+		t.Errorf("metrics %s", got)
+	}
 	clock.add(20 * time.Second)
+	if got := ttlMetrics(t, rig.reaper); got != "lag 0, deleted 3, overdue 10" {
+		t.Errorf("metrics before the second pass %s", got)
+	}
 	if n := rig.pass("t"); n != 1 {
 		t.Fatalf("second pass deleted %d; want future", n)
 	}
@@ -480,4 +491,26 @@ func TestTTLReaperBackfill(t *testing.T) {
 			t.Errorf("k%d deleted %v", i, gone)
 		}
 	}
+}
+
+// ttlMetrics scrapes a reaper's metrics of table "t".
+func ttlMetrics(t *testing.T, r *TTLReaper) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != "t" {
+				t.Fatalf("metric %s labelled %v", mf.GetName(), m.GetLabel())
+			}
+			v[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return fmt.Sprintf("lag %g, deleted %g, overdue %g", v["sluice_ttl_lag_records"],
+		v["sluice_ttl_deleted_items_total"], v["sluice_ttl_oldest_overdue_seconds"])
 }

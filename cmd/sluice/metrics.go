@@ -58,11 +58,13 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// withMetrics serves metricsPath from a registry of the engine's gauges and
-// the Go runtime's, and everything else with api.
-func withMetrics(api http.Handler, e *engine.Engine, t *consumers.Runtime) http.Handler {
+// withMetrics serves metricsPath from a registry of the engine's gauges,
+// the Go runtime's and the given components', and everything else with
+// api.
+func withMetrics(api http.Handler, e *engine.Engine, t *consumers.Runtime, more ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newEngineCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(more...)
 	if t != nil {
 		reg.MustRegister(t.Collector())
 	}

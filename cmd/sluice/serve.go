@@ -162,8 +162,9 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	dynamoapi.Register(api, eng, dynamoapi.Options{Logger: logger.With("component", "dynamoapi")})
 	streamsapi.Register(api, eng, streamsapi.Options{Logger: logger.With("component", "streamsapi")})
 	consumers.RegisterAdmin(api, triggers)
+	reaper := consumers.NewTTLReaper(eng, b.JetStream(), logger.With("component", "ttl"), nil, 0)
 	srv := &http.Server{
-		Handler:           withMetrics(api, eng, triggers),
+		Handler:           withMetrics(api, eng, triggers, reaper.Collector()),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -185,7 +186,6 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 		}
 		return nil
 	})
-	reaper := consumers.NewTTLReaper(eng, b.JetStream(), logger.With("component", "ttl"), nil, 0)
 	g.Go(func() error { return reaper.Run(relayCtx) })
 	indexer := consumers.NewGSIIndexer(eng, b.JetStream(), logger.With("component", "gsi"))
 	g.Go(func() error {
