@@ -114,6 +114,45 @@ func TestApplyGSI(t *testing.T) {
 	}
 }
 
+// TestDeleteTableDropsGSIMeta checks that DeleteTable takes the GSIs'
+// counters and the indexer's positions with the table, and that the
+// indexer applies nothing to the dropped table.
+func TestDeleteTableDropsGSIMeta(t *testing.T) {
+	e := openRelaxed(t)
+	info := mustCreate(t, e, gsiTableDef("g"))
+	item := attr.AppendItemJSON(nil, attr.Item{"pk": attr.S("a"), "city": attr.S("Oslo"), "score": num(t, "1")})
+	if _, err := e.ApplyGSI(info.ID, []GSIChange{{Shard: 0, Seq: 1, New: item, Stream: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	meta := func() int {
+		n := 0
+		for _, kind := range []byte{metaGSIStats, metaGSIApplied} {
+			p := keycodec.MetaKey(info.ID, kind)
+			it, err := e.db.NewIter(p, keycodec.PrefixEnd(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ok := it.First(); ok; ok = it.Next() {
+				n++
+			}
+			it.Close()
+		}
+		return n
+	}
+	if meta() == 0 {
+		t.Fatal("no GSI counters or positions written")
+	}
+	if _, err := e.DeleteTable("g"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ApplyGSI(info.ID, []GSIChange{{Shard: 0, Seq: 2, New: item, Stream: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := meta(); n != 0 {
+		t.Fatalf("%d GSI meta records outlive the table", n)
+	}
+}
+
 // BenchmarkBackfill fills a GSI added to a table of BACKFILL_ITEMS items
 // (default 100,000, about 200 bytes each). Issue 5 asks for a million in
 // under 60 s:

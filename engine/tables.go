@@ -330,6 +330,12 @@ func (e *Engine) DeleteTable(name string) (TableInfo, error) {
 		for i := range def.LSIs {
 			b.Delete(lsiStatsKey(def.ID, i))
 		}
+		// So do the GSIs' counters and the indexer's positions: it applies
+		// nothing to a dropped table (ApplyGSI checks under the ddl lock).
+		for _, kind := range []byte{metaGSIStats, metaGSIApplied} {
+			mp := keycodec.MetaKey(def.ID, kind)
+			b.DeleteRange(mp, keycodec.PrefixEnd(mp))
+		}
 	})
 	if errors.Is(err, catalog.ErrNotFound) {
 		return TableInfo{}, notFound(name)
