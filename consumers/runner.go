@@ -141,13 +141,30 @@ func (r *runner) run(ctx context.Context) error {
 		lanes: map[laneKey]*lane{},
 		track: track,
 	}
-	var wg sync.WaitGroup
+	// Lanes are spawned from the consumer's callback, which can still be
+	// running after cc.Stop: once shut is set no lane starts, so that
+	// wg.Wait covers every lane and the outlet closes after the last
+	// Write. A record pushed to a lane that never ran is not acknowledged
+	// and comes again.
+	var (
+		wg      sync.WaitGroup
+		spawnMu sync.Mutex
+		shut    bool
+	)
 	defer func() {
+		spawnMu.Lock()
+		shut = true
+		spawnMu.Unlock()
 		stop()
 		wg.Wait()
 		d.track.flush(true)
 	}()
 	d.spawn = func(l *lane) {
+		spawnMu.Lock()
+		defer spawnMu.Unlock()
+		if shut {
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
