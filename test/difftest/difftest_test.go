@@ -3,17 +3,11 @@ package difftest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,13 +18,8 @@ func TestMain(m *testing.M) { os.Exit(sluicetest.Main(m)) }
 
 const target = "DynamoDB_20120810."
 
-// Bounds on DynamoDB Local.
-const (
-	installTimeout = 10 * time.Minute // npm install on a fresh machine
-	readyTimeout   = 90 * time.Second // JVM start until ListTables answers
-	stopTimeout    = 10 * time.Second // SIGTERM until exit, before SIGKILL
-	deleteTimeout  = 30 * time.Second // DeleteTable until ListTables is empty
-)
+// deleteTimeout bounds DeleteTable until ListTables is empty.
+const deleteTimeout = 30 * time.Second
 
 // server is one side of the comparison.
 type server struct {
@@ -85,7 +74,7 @@ func TestDiff(t *testing.T) {
 		}
 	}
 
-	oracle := &server{name: "dynamodb-local", url: startDynamoDBLocal(t), arns: map[string]string{}}
+	oracle := &server{name: "dynamodb-local", url: sluicetest.StartDynamoDBLocal(t, sluicetest.DynamoDBLocalOptions{Required: true}), arns: map[string]string{}}
 	sl := sluicetest.Start(t, sluicetest.Options{})
 	sluice := &server{name: "sluice", url: sl.URL, arns: map[string]string{}}
 
@@ -221,121 +210,4 @@ func listTables(t *testing.T, s *server) []string {
 		}
 		start = out.LastEvaluatedTableName
 	}
-}
-
-// startDynamoDBLocal installs DynamoDB Local if needed (ddblocal.sh), starts
-// it in memory on a free loopback port, waits until it answers, and stops it
-// when t ends. It returns its URL.
-func startDynamoDBLocal(t *testing.T) string {
-	t.Helper()
-	script, err := filepath.Abs("ddblocal.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	install := exec.Command("bash", script, "install")
-	install.Stderr = &stderr
-	installed := make(chan error, 1)
-	var jarDir []byte
-	go func() {
-		var err error
-		jarDir, err = install.Output()
-		installed <- err
-	}()
-	select {
-	case err := <-installed:
-		if err != nil {
-			t.Fatalf("installing DynamoDB Local (%s install): %v\n%s", script, err, stderr.String())
-		}
-	case <-time.After(installTimeout):
-		_ = install.Process.Kill()
-		<-installed
-		t.Fatalf("installing DynamoDB Local took over %s\n%s", installTimeout, stderr.String())
-	}
-	t.Logf("DynamoDB Local from %s", bytes.TrimSpace(jarDir))
-
-	port := sluicetest.FreePort(t)
-	out := &syncBuffer{}
-	cmd := exec.Command("bash", script, "start", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so that stopping it reaches the JVM even if
-	// the script did not get to exec.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", script, err)
-	}
-	done := make(chan struct{})
-	var exitErr error
-	go func() {
-		exitErr = cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("DynamoDB Local output:\n%s", out.String())
-		}
-	})
-
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.After(readyTimeout)
-	for {
-		if err := ping(url); err == nil {
-			return url
-		}
-		select {
-		case <-done:
-			t.Fatalf("DynamoDB Local exited before it answered: %v\n%s", exitErr, out.String())
-		case <-deadline:
-			t.Fatalf("DynamoDB Local did not answer ListTables within %s\n%s", readyTimeout, out.String())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// ping sends one ListTables, signed as RawRequest signs, and wants 200.
-func ping(url string) error {
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader("{}"))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", target+"ListTables")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+sluicetest.AccessKeyID+
-		"/20260101/"+sluicetest.Region+"/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return errors.New(resp.Status)
-	}
-	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writers and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -65,7 +65,7 @@ func TestReplicate(t *testing.T) {
 	}
 	src := sluicetest.Start(t, sluicetest.Options{})
 	dst := sluicetest.Start(t, sluicetest.Options{})
-	ddbLocal := startDynamoDBLocal(t)
+	ddbLocal := sluicetest.StartDynamoDBLocal(t, sluicetest.DynamoDBLocalOptions{})
 	ctx := sluicetest.Context(t)
 
 	srcDB := src.DynamoDB()

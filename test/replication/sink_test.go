@@ -32,7 +32,7 @@ func TestReplicationSinks(t *testing.T) {
 		"AWS_ACCESS_KEY_ID=" + sluicetest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + sluicetest.SecretAccessKey,
 	}})
 	dst := sluicetest.Start(t, sluicetest.Options{})
-	ddbLocal := startDynamoDBLocal(t)
+	ddbLocal := sluicetest.StartDynamoDBLocal(t, sluicetest.DynamoDBLocalOptions{})
 	ctx := sluicetest.Context(t)
 	dstDB := dst.DynamoDB()
 	localDB := dynamodb.New(dynamodb.Options{BaseEndpoint: aws.String(ddbLocal), Region: sluicetest.Region,

@@ -1,7 +1,9 @@
 // Package sluicetest runs the real sluice binary for end-to-end tests: it
 // builds cmd/sluice once per test process, starts `sluice serve` on free
 // loopback ports with its own data directory, and hands out an AWS SDK
-// client, raw HTTP requests and the table's change records on JetStream.
+// client, raw HTTP requests and the table's change records on JetStream. It
+// also runs AWS's DynamoDB Local (StartDynamoDBLocal, through
+// test/difftest/ddblocal.sh) for tests that compare with it or write to it.
 //
 // It is imported only by tests. A test package that uses it should call Main
 // from its TestMain so that the built binary is removed afterwards:
