@@ -12,6 +12,10 @@ FUZZTIME  ?= 30s
 CRASH_CYCLES ?= 100
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 # The packages that share state across goroutines, for the race detector.
+# Known: Bleve v2.5.7 (and v2.6.3) races with itself when an index closes
+# while its persister waits for the introducer (scorch/persister.go ranges
+# over the newSegments map that introducePersist deletes from); sinks/search
+# tests that close an index mid-persist hit it now and then.
 RACE_PKGS := ./engine/... ./cdc/... ./consumers/... ./sinks/... ./cmd/... ./test/...
 
 .DEFAULT_GOAL := help
