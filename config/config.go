@@ -49,6 +49,9 @@ type Config struct {
 	// StreamShardRollover is how long a DynamoDB Streams shard stays open
 	// before the next change closes it and opens its child.
 	StreamShardRollover time.Duration `yaml:"stream-shard-rollover"`
+	// TTLInterval is how often the TTL reaper deletes the items that have
+	// expired: an item goes within about this plus the expiry index's lag.
+	TTLInterval time.Duration `yaml:"ttl-interval"`
 	// Triggers are function triggers to create, or update to these
 	// settings, at start (they are managed at run time with `sluice
 	// triggers`, and persist).
@@ -73,6 +76,7 @@ func Default() Config {
 		Retention:  24 * time.Hour,
 
 		StreamShardRollover: 4 * time.Hour,
+		TTLInterval:         time.Second,
 	}
 }
 
@@ -176,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StreamShardRollover < time.Second {
 		errs = append(errs, fmt.Errorf("stream-shard-rollover: %s is under a second", c.StreamShardRollover))
+	}
+	if c.TTLInterval < 10*time.Millisecond || c.TTLInterval > time.Hour {
+		errs = append(errs, fmt.Errorf("ttl-interval: %s is not within 10ms..1h", c.TTLInterval))
 	}
 	names := map[string]bool{}
 	for i := range c.Triggers {

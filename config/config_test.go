@@ -40,6 +40,8 @@ func TestStrictAndValidation(t *testing.T) {
 		{"listn: x\n", "field listn not found"},
 		{"durability: maybe\n", "durability"},
 		{"shard-bits: 11\n", "shard-bits"},
+		{"ttl-interval: 5ms\n", "ttl-interval"},
+		{"ttl-interval: 2h\n", "ttl-interval"},
 		{"account-id: abc\n", "account-id"},
 		{"", ""},
 	} {

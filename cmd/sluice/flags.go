@@ -26,6 +26,7 @@ var serveFlags = []struct{ key, usage string }{
 	{"shard-bits", "each new table gets 2^`n` stream shards"},
 	{"retention", "`duration` change records are kept, e.g. 24h or 90m"},
 	{"stream-shard-rollover", "`duration` a DynamoDB Streams shard stays open before the next change rolls it over"},
+	{"ttl-interval", "`duration` between TTL reaper passes: an expired item is deleted within about this"},
 	{"log-level", "`level`: debug, info, warn or error"},
 	{"log-format", "`format`: text or json"},
 }

@@ -29,7 +29,7 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := loadConfig(
-		[]string{"--config", file, "--listen", "127.0.0.1:9003", "--durability", "fsync", "--nats-listen="},
+		[]string{"--config", file, "--listen", "127.0.0.1:9003", "--durability", "fsync", "--nats-listen=", "--ttl-interval", "250ms"},
 		env(map[string]string{
 			"SLUICE_LISTEN":     "127.0.0.1:9002",
 			"SLUICE_REGION":     "ap-south-1",
@@ -48,6 +48,7 @@ func TestConfigPrecedence(t *testing.T) {
 	want.Durability = "fsync"      // a flag set to the default value still wins
 	want.NATSListen = ""           // an empty flag turns the listener off
 	want.Retention = 2 * time.Hour // env over default
+	want.TTLInterval = 250 * time.Millisecond
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config:\n got %+v\nwant %+v", cfg, want)
 	}
