@@ -126,12 +126,17 @@ func gsiKey(def *catalog.Table, n uint8, ix catalog.Index, kp keyParts, item att
 // GSIPosition is where a table shard's GSIs stand: the last change record
 // applied to them.
 func (e *Engine) GSIPosition(table uint32, sh shards.ID) (shards.Seq, error) {
-	v, err := e.db.Get(keycodec.MetaShardKey(table, metaGSIApplied, sh))
+	return e.readPosition(keycodec.MetaShardKey(table, metaGSIApplied, sh), "GSI", table, sh)
+}
+
+// readPosition reads an index's applied position kept at key (0 if none).
+func (e *Engine) readPosition(key []byte, what string, table uint32, sh shards.ID) (shards.Seq, error) {
+	v, err := e.db.Get(key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil || len(v) != 8 {
-		return 0, fmt.Errorf("engine: GSI position of %d/%d: %v", table, sh, err)
+		return 0, fmt.Errorf("engine: %s position of %d/%d: %v", what, table, sh, err)
 	}
 	return shards.Seq(binary.BigEndian.Uint64(v)), nil
 }
@@ -165,20 +170,11 @@ func (e *Engine) GSIStreamPosition(table uint32) (uint64, error) {
 // new positions, all in one batch. It returns how many records it applied.
 // A table without GSIs, or a dropped one, applies nothing.
 func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
-	leave, err := e.enter()
-	if err != nil {
+	t, release, err := e.holdLive(table)
+	if t == nil {
 		return 0, err
 	}
-	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return 0, nil
-	}
-	t.ddl.RLock()
-	defer t.ddl.RUnlock()
-	if t.dropped {
-		return 0, nil
-	}
+	defer release()
 	def := t.def.Load()
 	if len(def.GSIs) == 0 {
 		return 0, nil

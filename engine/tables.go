@@ -81,6 +81,28 @@ func (e *Engine) tableByID(id uint32) (*table, bool) {
 	return nil, false
 }
 
+// holdLive enters the engine and read-locks the DDL of the live table id,
+// for work that must not interleave with DDL on it; release undoes both.
+// t is nil (and nothing is held) if the table is gone or being dropped.
+func (e *Engine) holdLive(id uint32) (t *table, release func(), err error) {
+	leave, err := e.enter()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, ok := e.tableByID(id)
+	if !ok {
+		leave()
+		return nil, nil, nil
+	}
+	t.ddl.RLock()
+	if t.dropped {
+		t.ddl.RUnlock()
+		leave()
+		return nil, nil, nil
+	}
+	return t, func() { t.ddl.RUnlock(); leave() }, nil
+}
+
 // setTable installs (or with nil removes) a live table in the index.
 func (e *Engine) setTable(name string, t *table) {
 	e.tablesMu.Lock()

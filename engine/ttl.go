@@ -157,14 +157,7 @@ func (e *Engine) TTLPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 }
 
 func (e *Engine) ttlPosition(table uint32, sh shards.ID) (shards.Seq, error) {
-	v, err := e.db.Get(keycodec.TTLAppliedKey(table, sh))
-	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil || len(v) != 8 {
-		return 0, fmt.Errorf("engine: TTL position of %d/%d: %v", table, sh, err)
-	}
-	return shards.Seq(binary.BigEndian.Uint64(v)), nil
+	return e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
 }
 
 // TTLStreamPosition is the JetStream stream sequence of the last record
@@ -183,20 +176,11 @@ func (e *Engine) TTLStreamPosition(table uint32) (uint64, error) {
 // applies nothing (BackfillTTL builds it). The caller serializes
 // ApplyTTL, BackfillTTL and DropTTL of a table.
 func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
-	leave, err := e.enter()
-	if err != nil {
+	t, release, err := e.holdLive(table)
+	if t == nil {
 		return 0, err
 	}
-	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return 0, nil
-	}
-	t.ddl.RLock()
-	defer t.ddl.RUnlock()
-	if t.dropped {
-		return 0, nil
-	}
+	defer release()
 	def := t.def.Load()
 	name, ok, err := e.ttlIndexed(table)
 	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
@@ -538,20 +522,11 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 	if len(due) == 0 {
 		return 0, nil
 	}
-	leave, err := e.enter()
-	if err != nil {
+	t, release, err := e.holdLive(table)
+	if t == nil {
 		return 0, err
 	}
-	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return 0, nil
-	}
-	t.ddl.RLock()
-	defer t.ddl.RUnlock()
-	if t.dropped {
-		return 0, nil
-	}
+	defer release()
 	def := t.def.Load()
 	if !def.TTL.Enabled {
 		return 0, nil
