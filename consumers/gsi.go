@@ -7,17 +7,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicedb/sluice/cdc"
-	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine"
-	"github.com/sluicedb/sluice/shards"
 )
 
 // GSIIndexer keeps the global secondary indexes of every table from its
@@ -118,78 +114,16 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 	if err != nil {
 		return err
 	}
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if pos > 0 {
-		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos + 1}
-	}
-	cons, err := stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	// Messages arrive as JetStream pushes them; each round applies the
-	// first one with every other already delivered, so the index trails
-	// the stream by one batch at most and waits for nothing.
-	msgs := make(chan jetstream.Msg, gsiBatch)
-	rctx, stop := context.WithCancel(ctx)
-	defer stop()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		select {
-		case msgs <- m:
-		case <-rctx.Done():
-		}
-	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		stop() // first: frees a callback blocked on a full channel
-		cc.Stop()
-	}()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		var first jetstream.Msg
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-cc.Closed():
-			return errors.New("the stream's consumer stopped")
-		case <-tick.C:
-			if err := g.backfill(id); err != nil {
-				return err
-			}
-			continue
-		case first = <-msgs:
-		}
-		batch := []jetstream.Msg{first}
-	drain:
-		for len(batch) < gsiBatch {
-			select {
-			case m := <-msgs:
-				batch = append(batch, m)
-			default:
-				break drain
-			}
-		}
-		changes := make([]engine.GSIChange, 0, len(batch))
-		for _, m := range batch {
-			c, ok, err := gsiChange(m)
-			if err != nil {
-				return err
-			}
-			if ok {
-				changes = append(changes, c)
-			}
-		}
-		if err := g.backfill(id); err != nil {
+	// Backfills run on this goroutine, between batches and every 100 ms,
+	// so that they never interleave with applying changes.
+	backfill := func() error { return g.backfill(id) }
+	return readChanges(ctx, stream, pos+1, gsiBatch, 0, backfill, func(changes []engine.IndexChange) error {
+		if err := backfill(); err != nil {
 			return err
 		}
-		if len(changes) > 0 {
-			if _, err := g.e.ApplyGSI(id, changes); err != nil {
-				return err
-			}
-		}
-	}
+		_, err := g.e.ApplyGSI(id, changes)
+		return err
+	})
 }
 
 // backfill fills the table's GSIs that were added to it (UpdateTable), on
@@ -202,27 +136,4 @@ func (g *GSIIndexer) backfill(id uint32) error {
 		}
 	}
 	return nil
-}
-
-// gsiChange reads a change record from a stream message; ok is false for a
-// message that is not one (no shard subject or sequence header).
-func gsiChange(m jetstream.Msg) (engine.GSIChange, bool, error) {
-	md, err := m.Metadata()
-	if err != nil {
-		return engine.GSIChange{}, false, err
-	}
-	subj := m.Subject()
-	sh, err := strconv.ParseUint(subj[strings.LastIndexByte(subj, '.')+1:], 10, 32)
-	if err != nil {
-		return engine.GSIChange{}, false, nil
-	}
-	seq, err := shards.ParseSeq(m.Headers().Get(event.HdrSequence))
-	if err != nil {
-		return engine.GSIChange{}, false, nil
-	}
-	old, new, err := event.Images(m.Data())
-	if err != nil {
-		return engine.GSIChange{}, false, err
-	}
-	return engine.GSIChange{Shard: shards.ID(sh), Seq: seq, Old: old, New: new, Stream: md.Sequence.Stream}, true, nil
 }

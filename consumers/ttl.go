@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/sluicedb/sluice/cdc"
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine"
-	"github.com/sluicedb/sluice/shards"
 )
 
 // TTLReaper deletes the expired items of the tables with TTL enabled: those
@@ -352,11 +349,7 @@ func (r *TTLReaper) read(ctx context.Context, id uint32) error {
 		}
 		return nil
 	}
-	return readChanges(ctx, stream, pos+1, ttlBatch, ttlLinger, check, func(cs []streamChange) error {
-		changes := make([]engine.TTLChange, len(cs))
-		for i, c := range cs {
-			changes[i] = engine.TTLChange{Shard: c.shard, Seq: c.seq, Old: c.old, New: c.new, Stream: c.stream}
-		}
+	return readChanges(ctx, stream, pos+1, ttlBatch, ttlLinger, check, func(changes []engine.IndexChange) error {
 		n, err := r.e.ApplyTTL(id, changes)
 		r.applied.Add(int64(n))
 		return err
@@ -461,136 +454,4 @@ func (r *TTLReaper) reap(ctx context.Context, id uint32) (int, error) {
 type ttlWork struct {
 	due []engine.TTLEntry
 	now time.Time
-}
-
-// streamChange is one change record read from a table's stream.
-type streamChange struct {
-	shard    shards.ID
-	seq      shards.Seq
-	old, new []byte // the images, nil where absent
-	stream   uint64 // the message's stream sequence
-}
-
-// readChanges reads a table's stream in order from stream sequence start
-// (1: its first record) with an ordered consumer and hands its change
-// records to apply in batches of at most most. Messages arrive as
-// JetStream pushes them; a batch is the first one with every other
-// delivered until linger passed (0: those already delivered, so the reader
-// trails the stream by one batch at most and waits for nothing), or until
-// it holds most. Every 100 ms it calls check. It returns nil once ctx ends,
-// or the first error of check or apply.
-//
-// It is the GSI indexer's reader made reusable (consumers/gsi.go has its
-// own copy).
-func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, most int, linger time.Duration,
-	check func() error, apply func([]streamChange) error) error {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if start > 1 {
-		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start}
-	}
-	cons, err := stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	msgs := make(chan jetstream.Msg, most)
-	rctx, stop := context.WithCancel(ctx)
-	defer stop()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		select {
-		case msgs <- m:
-		case <-rctx.Done():
-		}
-	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		stop() // first: frees a callback blocked on a full channel
-		cc.Stop()
-	}()
-	closed := cc.Closed()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	wait := time.NewTimer(linger)
-	wait.Stop()
-	batch := make([]jetstream.Msg, 0, most)
-	changes := make([]streamChange, 0, most)
-	for {
-		var first jetstream.Msg
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-closed:
-			return errors.New("the stream's consumer stopped")
-		case <-tick.C:
-			if err := check(); err != nil {
-				return err
-			}
-			continue
-		case first = <-msgs:
-		}
-		batch = append(batch[:0], first)
-		if linger > 0 {
-			wait.Reset(linger)
-		}
-	fill:
-		for len(batch) < most {
-			if linger > 0 {
-				select {
-				case m := <-msgs:
-					batch = append(batch, m)
-				case <-wait.C:
-					break fill
-				case <-ctx.Done():
-					return nil
-				}
-				continue
-			}
-			select {
-			case m := <-msgs:
-				batch = append(batch, m)
-			default:
-				break fill
-			}
-		}
-		wait.Stop()
-		changes = changes[:0]
-		for _, m := range batch {
-			c, ok, err := readChange(m)
-			if err != nil {
-				return err
-			}
-			if ok {
-				changes = append(changes, c)
-			}
-		}
-		if len(changes) > 0 {
-			if err := apply(changes); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// readChange reads a change record from a stream message; ok is false for
-// a message that is not one (no shard subject or sequence header).
-func readChange(m jetstream.Msg) (streamChange, bool, error) {
-	md, err := m.Metadata()
-	if err != nil {
-		return streamChange{}, false, err
-	}
-	subj := m.Subject()
-	sh, err := strconv.ParseUint(subj[strings.LastIndexByte(subj, '.')+1:], 10, 32)
-	if err != nil {
-		return streamChange{}, false, nil
-	}
-	seq, err := shards.ParseSeq(m.Headers().Get(event.HdrSequence))
-	if err != nil {
-		return streamChange{}, false, nil
-	}
-	old, new, err := event.Images(m.Data())
-	if err != nil {
-		return streamChange{}, false, err
-	}
-	return streamChange{shard: shards.ID(sh), seq: seq, old: old, new: new, stream: md.Sequence.Stream}, true, nil
 }

@@ -129,6 +129,52 @@ func (e *Engine) GSIPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 	return e.readPosition(keycodec.MetaShardKey(table, metaGSIApplied, sh), "GSI", table, sh)
 }
 
+// applied tracks, for an index fed from the stream (GSIs, the expiry
+// index), each shard's last applied change and the stream sequence to
+// resume after, so that a replayed record is skipped and the positions are
+// written in the batch of the entries.
+type applied struct {
+	read   func(shards.ID) (shards.Seq, error)
+	last   map[shards.ID]shards.Seq
+	stream uint64
+	n      int // records taken
+}
+
+func newApplied(read func(shards.ID) (shards.Seq, error)) *applied {
+	return &applied{read: read, last: map[shards.ID]shards.Seq{}}
+}
+
+// take reports whether the record (shard, seq) is past its shard's
+// applied position, and if so makes it the new one.
+func (a *applied) take(sh shards.ID, seq shards.Seq, stream uint64) (bool, error) {
+	a.stream = max(a.stream, stream)
+	pos, ok := a.last[sh]
+	if !ok {
+		var err error
+		if pos, err = a.read(sh); err != nil {
+			return false, err
+		}
+		a.last[sh] = pos
+	}
+	if seq <= pos {
+		return false, nil
+	}
+	a.last[sh] = seq
+	a.n++
+	return true, nil
+}
+
+// write puts the positions into b: each shard's under key(shard), the
+// stream sequence under key(streamShard).
+func (a *applied) write(b *kv.Batch, streamShard shards.ID, key func(shards.ID) []byte) {
+	for sh, seq := range a.last {
+		b.Set(key(sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	}
+	if a.stream > 0 {
+		b.Set(key(streamShard), binary.BigEndian.AppendUint64(nil, a.stream))
+	}
+}
+
 // readPosition reads an index's applied position kept at key (0 if none).
 func (e *Engine) readPosition(key []byte, what string, table uint32, sh shards.ID) (shards.Seq, error) {
 	v, err := e.db.Get(key)
@@ -141,15 +187,16 @@ func (e *Engine) readPosition(key []byte, what string, table uint32, sh shards.I
 	return shards.Seq(binary.BigEndian.Uint64(v)), nil
 }
 
-// GSIChange is one change record as the GSI indexer hands it over: where
-// it is in its shard, and the item's images (canonical DynamoDB JSON, nil
-// when absent).
-type GSIChange struct {
+// IndexChange is one change record as a reader of the stream hands it to
+// an index kept from it (ApplyGSI, ApplyTTL): where it is in its shard, and
+// the item's images (canonical DynamoDB JSON, nil when absent).
+type IndexChange struct {
 	Shard    shards.ID
 	Seq      shards.Seq
 	Old, New []byte
-	// Stream is the record's JetStream stream sequence: ApplyGSI keeps the
-	// highest, where the indexer resumes (GSIStreamPosition).
+	// Stream is the record's JetStream stream sequence: the index keeps
+	// the highest, where its reader resumes (GSIStreamPosition,
+	// TTLStreamPosition).
 	Stream uint64
 }
 
@@ -169,7 +216,7 @@ func (e *Engine) GSIStreamPosition(table uint32) (uint64, error) {
 // entries of the old image and writes those of the new, and it records the
 // new positions, all in one batch. It returns how many records it applied.
 // A table without GSIs, or a dropped one, applies nothing.
-func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
+func (e *Engine) ApplyGSI(table uint32, changes []IndexChange) (int, error) {
 	t, release, err := e.holdLive(table)
 	if t == nil {
 		return 0, err
@@ -179,22 +226,16 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 	if len(def.GSIs) == 0 {
 		return 0, nil
 	}
-	applied := map[shards.ID]shards.Seq{}
+	pos := newApplied(func(sh shards.ID) (shards.Seq, error) { return e.GSIPosition(table, sh) })
 	stats := map[uint8]IndexStats{} // deltas, by ordinal
 	b := e.db.NewBatch()
 	defer b.Close()
-	n := 0
-	var stream uint64
 	for _, c := range changes {
-		stream = max(stream, c.Stream)
-		pos, ok := applied[c.Shard]
-		if !ok {
-			if pos, err = e.GSIPosition(table, c.Shard); err != nil {
-				return 0, err
-			}
+		fresh, err := pos.take(c.Shard, c.Seq, c.Stream)
+		if err != nil {
+			return 0, err
 		}
-		if c.Seq <= pos {
-			applied[c.Shard] = pos
+		if !fresh {
 			continue
 		}
 		oldItem, err := decodeImage(c.Old)
@@ -236,15 +277,8 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 			}
 			stats[ix.Ord] = st
 		}
-		applied[c.Shard] = c.Seq
-		n++
 	}
-	for sh, seq := range applied {
-		b.Set(keycodec.MetaShardKey(table, metaGSIApplied, sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
-	}
-	if stream > 0 {
-		b.Set(keycodec.MetaShardKey(table, metaGSIApplied, gsiStreamShard), binary.BigEndian.AppendUint64(nil, stream))
-	}
+	pos.write(b, gsiStreamShard, func(sh shards.ID) []byte { return keycodec.MetaShardKey(table, metaGSIApplied, sh) })
 	for ord, d := range stats {
 		cur, err := e.gsiStats(table, ord)
 		if err != nil {
@@ -252,12 +286,12 @@ func (e *Engine) ApplyGSI(table uint32, changes []GSIChange) (int, error) {
 		}
 		b.Set(gsiStatsKey(table, ord), encodeStats(IndexStats{Items: cur.Items + d.Items, Bytes: cur.Bytes + d.Bytes}))
 	}
-	if n == 0 && stream == 0 {
+	if pos.n == 0 && pos.stream == 0 {
 		return 0, nil
 	}
 	// Not synced: a crash loses only index work the indexer redoes from
 	// the stream (the positions are in the same batch).
-	return n, b.Commit(false)
+	return pos.n, b.Commit(false)
 }
 
 func decodeImage(js []byte) (attr.Item, error) {

@@ -62,7 +62,7 @@ func TestApplyGSI(t *testing.T) {
 		}
 		return attr.AppendItemJSON(nil, item)
 	}
-	apply := func(cs ...GSIChange) int {
+	apply := func(cs ...IndexChange) int {
 		t.Helper()
 		n, err := e.ApplyGSI(info.ID, cs)
 		if err != nil {
@@ -71,9 +71,9 @@ func TestApplyGSI(t *testing.T) {
 		return n
 	}
 	if n := apply(
-		GSIChange{Shard: 0, Seq: 1, New: it("a", "Oslo", "3"), Stream: 1},
-		GSIChange{Shard: 1, Seq: 1, New: it("b", "Rome", "5"), Stream: 2},
-		GSIChange{Shard: 0, Seq: 2, New: it("c", "Oslo", ""), Stream: 3}, // sparse: no score
+		IndexChange{Shard: 0, Seq: 1, New: it("a", "Oslo", "3"), Stream: 1},
+		IndexChange{Shard: 1, Seq: 1, New: it("b", "Rome", "5"), Stream: 2},
+		IndexChange{Shard: 0, Seq: 2, New: it("c", "Oslo", ""), Stream: 3}, // sparse: no score
 	); n != 3 {
 		t.Fatalf("applied %d of 3", n)
 	}
@@ -83,9 +83,9 @@ func TestApplyGSI(t *testing.T) {
 	}
 	// A move, a removal, and replays of applied records.
 	if n := apply(
-		GSIChange{Shard: 0, Seq: 1, New: it("a", "Oslo", "3"), Stream: 1},
-		GSIChange{Shard: 0, Seq: 3, Old: it("a", "Oslo", "3"), New: it("a", "Lima", "4"), Stream: 4},
-		GSIChange{Shard: 1, Seq: 2, Old: it("b", "Rome", "5"), Stream: 5},
+		IndexChange{Shard: 0, Seq: 1, New: it("a", "Oslo", "3"), Stream: 1},
+		IndexChange{Shard: 0, Seq: 3, Old: it("a", "Oslo", "3"), New: it("a", "Lima", "4"), Stream: 4},
+		IndexChange{Shard: 1, Seq: 2, Old: it("b", "Rome", "5"), Stream: 5},
 	); n != 2 {
 		t.Fatalf("applied %d of 2 new records", n)
 	}
@@ -121,7 +121,7 @@ func TestDeleteTableDropsGSIMeta(t *testing.T) {
 	e := openRelaxed(t)
 	info := mustCreate(t, e, gsiTableDef("g"))
 	item := attr.AppendItemJSON(nil, attr.Item{"pk": attr.S("a"), "city": attr.S("Oslo"), "score": num(t, "1")})
-	if _, err := e.ApplyGSI(info.ID, []GSIChange{{Shard: 0, Seq: 1, New: item, Stream: 1}}); err != nil {
+	if _, err := e.ApplyGSI(info.ID, []IndexChange{{Shard: 0, Seq: 1, New: item, Stream: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	meta := func() int {
@@ -145,7 +145,7 @@ func TestDeleteTableDropsGSIMeta(t *testing.T) {
 	if _, err := e.DeleteTable("g"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ApplyGSI(info.ID, []GSIChange{{Shard: 0, Seq: 2, New: item, Stream: 2}}); err != nil {
+	if _, err := e.ApplyGSI(info.ID, []IndexChange{{Shard: 0, Seq: 2, New: item, Stream: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := meta(); n != 0 {

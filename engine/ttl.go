@@ -60,18 +60,6 @@ const MaxTTLAge = 5 * 365 * 24 * time.Hour
 // attribute's name follows.
 const ttlHeaderVersion = 1
 
-// TTLChange is one change record as the TTL reaper hands it over: where it
-// is in its shard, and the item's images (canonical DynamoDB JSON, nil
-// when absent).
-type TTLChange struct {
-	Shard    shards.ID
-	Seq      shards.Seq
-	Old, New []byte
-	// Stream is the record's JetStream stream sequence: ApplyTTL keeps the
-	// highest, where the reaper resumes (TTLStreamPosition).
-	Stream uint64
-}
-
 // ttlStreamShard is the shard id under which ApplyTTL keeps the stream
 // sequence the reaper resumes after (no table shard has it).
 const ttlStreamShard shards.ID = 1<<32 - 1
@@ -175,7 +163,7 @@ func (e *Engine) TTLStreamPosition(table uint32) (uint64, error) {
 // it applied. A table without a complete index for its TTL attribute
 // applies nothing (BackfillTTL builds it). The caller serializes
 // ApplyTTL, BackfillTTL and DropTTL of a table.
-func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
+func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 	t, release, err := e.holdLive(table)
 	if t == nil {
 		return 0, err
@@ -186,25 +174,17 @@ func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
 	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
 		return 0, err
 	}
-	applied := map[shards.ID]shards.Seq{}
+	pos := newApplied(func(sh shards.ID) (shards.Seq, error) { return e.ttlPosition(table, sh) })
 	b := e.db.NewBatch()
 	defer b.Close()
-	n := 0
-	var stream uint64
 	for _, c := range changes {
-		stream = max(stream, c.Stream)
-		pos, ok := applied[c.Shard]
-		if !ok {
-			if pos, err = e.ttlPosition(table, c.Shard); err != nil {
-				return 0, err
-			}
+		fresh, err := pos.take(c.Shard, c.Seq, c.Stream)
+		if err != nil {
+			return 0, err
 		}
-		if c.Seq <= pos {
-			applied[c.Shard] = pos
+		if !fresh {
 			continue
 		}
-		applied[c.Shard] = c.Seq
-		n++
 		// Only the TTL attribute of each image matters, and the key of
 		// one of them (the new image's, or the old one's for a REMOVE).
 		oldExp, oldHas, err := ttlValue(c.Old, name)
@@ -237,18 +217,13 @@ func (e *Engine) ApplyTTL(table uint32, changes []TTLChange) (int, error) {
 			b.Set(keycodec.TTLEntryKey(nil, table, newExp, kp.key), nil)
 		}
 	}
-	for sh, seq := range applied {
-		b.Set(keycodec.TTLAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
-	}
-	if stream > 0 {
-		b.Set(keycodec.TTLAppliedKey(table, ttlStreamShard), binary.BigEndian.AppendUint64(nil, stream))
-	}
-	if n == 0 && stream == 0 {
+	pos.write(b, ttlStreamShard, func(sh shards.ID) []byte { return keycodec.TTLAppliedKey(table, sh) })
+	if pos.n == 0 && pos.stream == 0 {
 		return 0, nil
 	}
 	// Not synced: a crash loses only index work the reaper redoes from the
 	// stream (the positions are in the same batch).
-	return n, b.Commit(false)
+	return pos.n, b.Commit(false)
 }
 
 // BackfillTTL builds a table's expiry index from scratch for its TTL

@@ -22,8 +22,8 @@ type ttlFeed struct {
 	e     *Engine
 	table uint32
 	mu    sync.Mutex
-	all   []TTLChange // every record, in commit order
-	next  int         // the first not yet applied
+	all   []IndexChange // every record, in commit order
+	next  int           // the first not yet applied
 }
 
 func newTTLFeed(t *testing.T, e *Engine, table uint32) *ttlFeed {
@@ -43,7 +43,7 @@ func newTTLFeed(t *testing.T, e *Engine, table uint32) *ttlFeed {
 			if err != nil {
 				panic(err)
 			}
-			f.all = append(f.all, TTLChange{Shard: c.Shard, Seq: c.Seq, Old: old, New: new, Stream: uint64(len(f.all) + 1)})
+			f.all = append(f.all, IndexChange{Shard: c.Shard, Seq: c.Seq, Old: old, New: new, Stream: uint64(len(f.all) + 1)})
 		}
 	}))
 	return f

@@ -52,7 +52,9 @@ func (m mkRow) item() item {
 func (m mkRow) id() string { return fmt.Sprintf("%s/%d", m.pk, m.sk) }
 
 // indexed: an item is in the GSI only if it has every key attribute.
-func (m mkRow) indexed() bool { return m.t != nil && m.r != nil && m.a != nil && m.b != nil && m.c != nil }
+func (m mkRow) indexed() bool {
+	return m.t != nil && m.r != nil && m.a != nil && m.b != nil && m.c != nil
+}
 
 // cmpRows is the GSI's order within a partition: a, b, c compared one by
 // one (S and B bytewise, N numerically), then the table key.
