@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -46,10 +47,11 @@ func buildSluice(t *testing.T) string {
 	return sluicetest.Build(t)
 }
 
-// process is a running sluice.
+// process is a running sluice command.
 type process struct {
 	cmd    *exec.Cmd
 	lines  chan string // standard output, line by line
+	banner chan string // the first line of standard error
 	stderr lockedBuffer
 	done   chan struct{}
 	err    error // from Wait, set before done closes
@@ -72,29 +74,49 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// startSluice runs `sluice args...` until the test ends.
 func startSluice(t *testing.T, args ...string) *process {
 	t.Helper()
 	p := &process{
-		cmd:   exec.Command(buildSluice(t), args...),
-		lines: make(chan string, 16),
-		done:  make(chan struct{}),
+		cmd:    exec.Command(buildSluice(t), args...),
+		lines:  make(chan string, 64),
+		banner: make(chan string, 1),
+		done:   make(chan struct{}),
 	}
 	// A clean environment, so a developer's SLUICE_* settings do not leak in.
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	p.cmd.Stderr = &p.stderr
 	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var stderrRead sync.WaitGroup
+	stderrRead.Go(func() {
+		sc := bufio.NewScanner(stderr)
+		first := true
+		for sc.Scan() {
+			fmt.Fprintln(&p.stderr, sc.Text())
+			if first {
+				p.banner <- sc.Text()
+				first = false
+			}
+		}
+		close(p.banner)
+	})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 8<<20)
 		for sc.Scan() {
 			p.lines <- sc.Text()
 		}
 		close(p.lines)
+		stderrRead.Wait() // Wait closes the pipes: read them out first
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -159,74 +157,14 @@ func TestTailNoServer(t *testing.T) {
 	}
 }
 
-// tailProc is a running `sluice tail`.
-type tailProc struct {
-	cmd    *exec.Cmd
-	lines  chan string // standard output, line by line
-	banner chan string // the first line of standard error
-	stderr lockedBuffer
-	done   chan struct{}
-	err    error // from Wait, set before done closes
-}
-
-func startTail(t *testing.T, args ...string) *tailProc {
+// startTail runs `sluice tail args...` until the test ends.
+func startTail(t *testing.T, args ...string) *process {
 	t.Helper()
-	p := &tailProc{
-		cmd:    exec.Command(sluicetest.Build(t), append([]string{"tail"}, args...)...),
-		lines:  make(chan string, 64),
-		banner: make(chan string, 1),
-		done:   make(chan struct{}),
-	}
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		first := true
-		for sc.Scan() {
-			fmt.Fprintln(&p.stderr, sc.Text())
-			if first {
-				p.banner <- sc.Text()
-				first = false
-			}
-		}
-		close(p.banner)
-	}()
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 8<<20)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("sluice tail %s stderr:\n%s", strings.Join(args, " "), p.stderr.String())
-		}
-	})
-	return p
+	return startSluice(t, append([]string{"tail"}, args...)...)
 }
 
 // waitBanner waits until tail has its consumer (its first stderr line).
-func (p *tailProc) waitBanner(t *testing.T) string {
+func (p *process) waitBanner(t *testing.T) string {
 	t.Helper()
 	select {
 	case line, ok := <-p.banner:
@@ -244,7 +182,7 @@ func (p *tailProc) waitBanner(t *testing.T) string {
 }
 
 // read returns the next n lines of output.
-func (p *tailProc) read(t *testing.T, n int) []string {
+func (p *process) read(t *testing.T, n int) []string {
 	t.Helper()
 	var out []string
 	timer := time.NewTimer(readyTimeout)
@@ -265,7 +203,7 @@ func (p *tailProc) read(t *testing.T, n int) []string {
 
 // stop sends sig after a pause (time for extra lines to show), checks the
 // exit status is 0 and that no line came beyond those read.
-func (p *tailProc) stop(t *testing.T, sig syscall.Signal) {
+func (p *process) stop(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	time.Sleep(300 * time.Millisecond)
 	if err := p.cmd.Process.Signal(sig); err != nil {
