@@ -263,8 +263,12 @@ func (e *Engine) BatchWrite(req BatchWriteRequest) (BatchWriteResult, error) {
 	at := map[string]int{} // table name -> index in res.Capacity
 	changes := make([]change, 0, len(ops))
 	changeOf := make([]int, len(ops)) // op -> index in changes, -1 for none
+	current, err := e.db.ProbeAll(keys)
+	if err != nil {
+		return BatchWriteResult{}, err
+	}
 	for i, p := range ops {
-		oldSize, oldJSON, err := e.readCurrent(p.kp.key)
+		oldSize, oldJSON, err := storedOrAbsent(current[i])
 		if err != nil {
 			return BatchWriteResult{}, err
 		}

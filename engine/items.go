@@ -231,6 +231,14 @@ func readStored(r kv.Reader, key []byte) (int, []byte, error) {
 	return found(r.Get(key))
 }
 
+// storedOrAbsent decodes a stored item read by kv.DB.ProbeAll (nil: absent).
+func storedOrAbsent(v []byte) (int, []byte, error) {
+	if v == nil {
+		return 0, nil, nil
+	}
+	return decodeStored(v)
+}
+
 // found decodes the outcome of reading a stored item.
 func found(v []byte, err error) (int, []byte, error) {
 	if errors.Is(err, kv.ErrNotFound) {

@@ -79,3 +79,97 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkProbeBatch compares 25 Probes with one ProbeAll of the same
+// keys, most absent, as BatchWriteItem of fresh items looks them up.
+func BenchmarkProbeBatch(b *testing.B) {
+	d, err := Open(Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	const n = 300_000
+	val := make([]byte, 300)
+	for i := 0; i < n; i += 1000 {
+		bt := d.NewBatch()
+		for j := i; j < i+1000; j++ {
+			bt.Set(fmt.Appendf(nil, "i%08d", 2*j), val)
+		}
+		if err := bt.Commit(false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := d.p.Compact(b.Context(), []byte("i"), []byte("j"), true); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([][]byte, 25)
+	next := func(i int) {
+		for j := range keys {
+			keys[j] = fmt.Appendf(keys[j][:0], "i%08d", (i*25+j)*7919%n*2+1) // odd: absent
+		}
+	}
+	b.Run("probe", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			next(i)
+			for _, k := range keys {
+				if _, err := d.Probe(k); err != nil && !errors.Is(err, ErrNotFound) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("probeall", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			next(i)
+			if _, err := d.ProbeAll(keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestProbeAll(t *testing.T) {
+	d, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	bt := d.NewBatch()
+	for _, k := range []string{"a", "ab", "c", "d"} {
+		bt.Set([]byte(k), []byte("v"+k))
+	}
+	if err := bt.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.p.Compact(t.Context(), []byte("a"), []byte("b"), true); err != nil {
+		t.Fatal(err)
+	}
+	bt = d.NewBatch()
+	bt.Set([]byte("d"), []byte("new d")) // in the memtable, over the compacted value
+	bt.Delete([]byte("c"))
+	if err := bt.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"d", "aa", "ab", "", "c", "a", "b"}
+	want := []string{"new d", "", "vab", "", "", "va", ""}
+	in := make([][]byte, len(keys))
+	for i, k := range keys {
+		in[i] = []byte(k)
+	}
+	got, err := d.ProbeAll(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if (want[i] == "") != (got[i] == nil) || string(got[i]) != want[i] {
+			t.Errorf("ProbeAll: %q = %q, want %q", keys[i], got[i], want[i])
+		}
+	}
+	if got, err := d.ProbeAll(nil); err != nil || len(got) != 0 {
+		t.Errorf("ProbeAll(nil) = %q, %v", got, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -122,6 +123,43 @@ func (d *DB) Probe(key []byte) ([]byte, error) {
 	}
 	out := append([]byte(nil), v...)
 	return out, it.Close()
+}
+
+// ProbeAll is Probe for several keys (the items a batch replaces) through
+// one iterator, seeking them in ascending order so that Pebble reuses the
+// files and blocks one seek loaded for the next. vals[i] is the value at
+// keys[i], nil if it is absent; keys must be distinct.
+func (d *DB) ProbeAll(keys [][]byte) (vals [][]byte, err error) {
+	vals = make([][]byte, len(keys))
+	order := make([]int, 0, len(keys))
+	for i, k := range keys {
+		if len(k) > 0 { // see Probe: no store key is empty
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 {
+		return vals, nil
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	it, err := d.p.NewIter(&pebble.IterOptions{UseL6Filters: true})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, it.Close()) }()
+	for _, i := range order {
+		if !it.SeekPrefixGE(keys[i]) || !bytes.Equal(it.Key(), keys[i]) {
+			if err := it.Error(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = append([]byte(nil), v...)
+	}
+	return vals, nil
 }
 
 func get(r interface {
