@@ -373,9 +373,11 @@ func message(c engine.Change) (*nats.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
 	}
-	m := nats.NewMsg(Subject(c.TableID, c.Shard))
-	for _, h := range env.Headers {
-		m.Header[h[0]] = []string{h[1]}
+	m := &nats.Msg{Subject: Subject(c.TableID, c.Shard), Header: make(nats.Header, len(env.Headers)+2)}
+	vals := make([]string, len(env.Headers))
+	for i, h := range env.Headers {
+		vals[i] = h[1]
+		m.Header[h[0]] = vals[i : i+1 : i+1]
 	}
 	m.Data = env.Data
 	return m, nil
