@@ -367,20 +367,25 @@ func recordTime(data []byte) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, env.Header(event.HdrTime))
 }
 
-// message builds the NATS message of a change.
-func message(c engine.Change) (*nats.Msg, error) {
-	env, err := event.Decode(c.Data)
+// message fills m (whose Header it clears) with the NATS message of a
+// change; Data aliases the change's.
+func message(m *nats.Msg, c engine.Change) error {
+	env, err := event.DecodeShared(c.Data)
 	if err != nil {
-		return nil, fmt.Errorf("decoding record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
+		return fmt.Errorf("decoding record %d/%d/%d: %w", c.TableID, c.Shard, c.Seq, err)
 	}
-	m := &nats.Msg{Subject: Subject(c.TableID, c.Shard), Header: make(nats.Header, len(env.Headers)+2)}
+	m.Subject = Subject(c.TableID, c.Shard)
+	if m.Header == nil {
+		m.Header = make(nats.Header, len(env.Headers)+2)
+	}
+	clear(m.Header)
 	vals := make([]string, len(env.Headers))
 	for i, h := range env.Headers {
 		vals[i] = h[1]
 		m.Header[h[0]] = vals[i : i+1 : i+1]
 	}
 	m.Data = env.Data
-	return m, nil
+	return nil
 }
 
 // MsgID is the Nats-Msg-Id of a record.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine"
@@ -310,9 +311,15 @@ func (tr *tableRelay) publish(ctx context.Context, batch []engine.Change) error 
 	nc := js.Conn()
 	last := len(batch) - 1
 	var f jetstream.PubAckFuture
+	// PublishMsg has copied a message out when it returns, so every one but
+	// the last (which the acknowledgement's future keeps) reuses one map.
+	var shared nats.Msg
 	for i, c := range batch {
-		m, err := message(c)
-		if err != nil {
+		m := &shared
+		if i == last {
+			m = &nats.Msg{}
+		}
+		if err := message(m, c); err != nil {
 			return err
 		}
 		m.Header[jetstream.MsgIDHeader] = []string{MsgID(c.TableID, c.Shard, c.Seq)}
@@ -323,6 +330,7 @@ func (tr *tableRelay) publish(ctx context.Context, batch []engine.Change) error 
 			}
 			continue
 		}
+		var err error
 		if f, err = js.PublishMsgAsync(m); err != nil {
 			return fmt.Errorf("publishing: %w", err)
 		}
