@@ -6,20 +6,19 @@ import (
 	"testing"
 )
 
-// BenchmarkProbe compares Get and Probe on hits and misses in a store whose
-// data was compacted into the last level.
-func BenchmarkProbe(b *testing.B) {
+// compactedStore opens a store holding the even keys "i%08d" of 2*[0, n),
+// 300-byte values, compacted into the last level; it closes with b.
+func compactedStore(b *testing.B, n int) *DB {
 	d, err := Open(Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer d.Close()
-	const n = 300_000
+	b.Cleanup(func() { d.Close() })
 	val := make([]byte, 300)
 	for i := 0; i < n; i += 1000 {
 		bt := d.NewBatch()
 		for j := i; j < i+1000; j++ {
-			bt.Set(fmt.Appendf(nil, "i%08d", 2*j), val) // even keys only
+			bt.Set(fmt.Appendf(nil, "i%08d", 2*j), val)
 		}
 		if err := bt.Commit(false); err != nil {
 			b.Fatal(err)
@@ -28,6 +27,14 @@ func BenchmarkProbe(b *testing.B) {
 	if err := d.p.Compact(b.Context(), []byte("i"), []byte("j"), true); err != nil {
 		b.Fatal(err)
 	}
+	return d
+}
+
+// BenchmarkProbe compares Get and Probe on hits and misses in a store whose
+// data was compacted into the last level.
+func BenchmarkProbe(b *testing.B) {
+	const n = 300_000
+	d := compactedStore(b, n)
 	for _, fn := range []struct {
 		name string
 		get  func([]byte) ([]byte, error)
@@ -83,25 +90,8 @@ func TestProbe(t *testing.T) {
 // BenchmarkProbeBatch compares 25 Probes with one ProbeAll of the same
 // keys, most absent, as BatchWriteItem of fresh items looks them up.
 func BenchmarkProbeBatch(b *testing.B) {
-	d, err := Open(Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
 	const n = 300_000
-	val := make([]byte, 300)
-	for i := 0; i < n; i += 1000 {
-		bt := d.NewBatch()
-		for j := i; j < i+1000; j++ {
-			bt.Set(fmt.Appendf(nil, "i%08d", 2*j), val)
-		}
-		if err := bt.Commit(false); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := d.p.Compact(b.Context(), []byte("i"), []byte("j"), true); err != nil {
-		b.Fatal(err)
-	}
+	d := compactedStore(b, n)
 	keys := make([][]byte, 25)
 	next := func(i int) {
 		for j := range keys {
