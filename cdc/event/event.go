@@ -210,7 +210,7 @@ func (e *Envelope) Header(name string) string {
 var ErrCorrupt = errors.New("event: corrupt record")
 
 // Decode parses a WAL value. Every header name and value is a substring of
-// one string, so decoding allocates four times whatever the header count.
+// one string, so decoding allocates three times whatever the header count.
 func Decode(b []byte) (Envelope, error) {
 	env, err := DecodeShared(b)
 	env.Data = bytes.Clone(env.Data)
@@ -220,16 +220,60 @@ func Decode(b []byte) (Envelope, error) {
 // DecodeShared is Decode whose Data aliases b, for a caller that is done
 // with it before b changes.
 func DecodeShared(b []byte) (Envelope, error) {
+	b, n, err := headerCount(b)
+	if err != nil {
+		return Envelope{}, err
+	}
+	// Find where the headers end, then copy them out at once.
+	end, err := walkHeaders(b, n, nil)
+	if err != nil {
+		return Envelope{}, err
+	}
+	all := string(b[:end])
+	env := Envelope{Headers: make([][2]string, 0, n)}
+	_, _ = walkHeaders(b, n, func(ks, ke, vs, ve int) { // the first walk passed
+		env.Headers = append(env.Headers, [2]string{all[ks:ke], all[vs:ve]})
+	})
+	env.Data = b[end:]
+	return env, nil
+}
+
+// Data returns the data of a WAL value (the DynamoDB Streams record JSON)
+// and its sizes (ok false if the record has no HdrSizes), decoding no other
+// header; data aliases b.
+func Data(b []byte) (data []byte, sizes Sizes, ok bool, err error) {
+	b, n, err := headerCount(b)
+	if err != nil {
+		return nil, Sizes{}, false, err
+	}
+	end, err := walkHeaders(b, n, func(ks, ke, vs, ve int) {
+		if string(b[ks:ke]) == HdrSizes {
+			sizes, ok = ParseSizes(string(b[vs:ve]))
+		}
+	})
+	if err != nil {
+		return nil, Sizes{}, false, err
+	}
+	return b[end:], sizes, ok, nil
+}
+
+// headerCount checks a WAL value's version and returns its header count and
+// what follows it.
+func headerCount(b []byte) ([]byte, uint64, error) {
 	if len(b) == 0 || b[0] != 1 {
-		return Envelope{}, fmt.Errorf("%w: unknown version", ErrCorrupt)
+		return nil, 0, fmt.Errorf("%w: unknown version", ErrCorrupt)
 	}
-	b = b[1:]
-	n, k := binary.Uvarint(b)
+	n, k := binary.Uvarint(b[1:])
 	if k <= 0 || n > 64 {
-		return Envelope{}, fmt.Errorf("%w: header count", ErrCorrupt)
+		return nil, 0, fmt.Errorf("%w: header count", ErrCorrupt)
 	}
-	b = b[k:]
-	// First find where the headers end, then copy them out at once.
+	return b[1+k:], n, nil
+}
+
+// walkHeaders reads the n length-prefixed name/value pairs at the start of
+// b, calls fn (if not nil) with the offsets of each name and value, and
+// returns where the pairs end.
+func walkHeaders(b []byte, n uint64, fn func(ks, ke, vs, ve int)) (int, error) {
 	end := 0
 	field := func() (start, stop int, ok bool) {
 		l, k := binary.Uvarint(b[end:])
@@ -240,55 +284,15 @@ func DecodeShared(b []byte) (Envelope, error) {
 		end = start + int(l)
 		return start, end, true
 	}
-	spans := make([][4]int, n)
-	for i := range spans {
+	for range n {
 		ks, ke, ok1 := field()
 		vs, ve, ok2 := field()
 		if !ok1 || !ok2 {
-			return Envelope{}, fmt.Errorf("%w: header", ErrCorrupt)
+			return 0, fmt.Errorf("%w: header", ErrCorrupt)
 		}
-		spans[i] = [4]int{ks, ke, vs, ve}
-	}
-	all := string(b[:end])
-	env := Envelope{Headers: make([][2]string, n)}
-	for i, sp := range spans {
-		env.Headers[i] = [2]string{all[sp[0]:sp[1]], all[sp[2]:sp[3]]}
-	}
-	env.Data = b[end:]
-	return env, nil
-}
-
-// Data returns the data of a WAL value (the DynamoDB Streams record JSON)
-// and its sizes (ok false if the record has no HdrSizes), decoding no other
-// header; data aliases b.
-func Data(b []byte) (data []byte, sizes Sizes, ok bool, err error) {
-	if len(b) == 0 || b[0] != 1 {
-		return nil, Sizes{}, false, fmt.Errorf("%w: unknown version", ErrCorrupt)
-	}
-	b = b[1:]
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > 64 {
-		return nil, Sizes{}, false, fmt.Errorf("%w: header count", ErrCorrupt)
-	}
-	b = b[k:]
-	str := func() ([]byte, bool) {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < l {
-			return nil, false
-		}
-		s := b[k : k+int(l)]
-		b = b[k+int(l):]
-		return s, true
-	}
-	for range n {
-		key, ok1 := str()
-		val, ok2 := str()
-		if !ok1 || !ok2 {
-			return nil, Sizes{}, false, fmt.Errorf("%w: header", ErrCorrupt)
-		}
-		if string(key) == HdrSizes {
-			sizes, ok = ParseSizes(string(val))
+		if fn != nil {
+			fn(ks, ke, vs, ve)
 		}
 	}
-	return b, sizes, ok, nil
+	return end, nil
 }

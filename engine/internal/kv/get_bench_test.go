@@ -132,6 +132,7 @@ func TestProbeAll(t *testing.T) {
 	for _, k := range []string{"a", "ab", "c", "d"} {
 		bt.Set([]byte(k), []byte("v"+k))
 	}
+	bt.Set([]byte("e"), nil) // present, empty
 	if err := bt.Commit(false); err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +145,8 @@ func TestProbeAll(t *testing.T) {
 	if err := bt.Commit(false); err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"d", "aa", "ab", "", "c", "a", "b"}
-	want := []string{"new d", "", "vab", "", "", "va", ""}
+	keys := []string{"d", "aa", "ab", "", "c", "a", "b", "e"}
+	want := []string{"new d", "", "vab", "", "", "va", "", "(empty)"}
 	in := make([][]byte, len(keys))
 	for i, k := range keys {
 		in[i] = []byte(k)
@@ -155,9 +156,16 @@ func TestProbeAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range keys {
-		if (want[i] == "") != (got[i] == nil) || string(got[i]) != want[i] {
+		w := want[i]
+		if w == "(empty)" {
+			w = ""
+		}
+		if (want[i] == "") != (got[i] == nil) || string(got[i]) != w {
 			t.Errorf("ProbeAll: %q = %q, want %q", keys[i], got[i], want[i])
 		}
+	}
+	if v, err := d.Probe([]byte("e")); err != nil || v == nil || len(v) != 0 {
+		t.Errorf("Probe of an empty value = %q, %v; want an empty value", v, err)
 	}
 	if got, err := d.ProbeAll(nil); err != nil || len(got) != 0 {
 		t.Errorf("ProbeAll(nil) = %q, %v", got, err)

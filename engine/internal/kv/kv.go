@@ -113,16 +113,27 @@ func (d *DB) Probe(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	v, err := seekValue(it, key)
+	if err == nil && v == nil {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, errors.Join(err, it.Close())
+	}
+	return v, it.Close()
+}
+
+// seekValue returns a copy of the value at key (non-nil, if empty), nil if
+// it is absent, seeking it with the iterator's filters (SeekPrefixGE).
+func seekValue(it *pebble.Iterator, key []byte) ([]byte, error) {
 	if !it.SeekPrefixGE(key) || !bytes.Equal(it.Key(), key) {
-		return nil, errors.Join(ErrNotFound, it.Close())
+		return nil, it.Error()
 	}
 	v, err := it.ValueAndErr()
 	if err != nil {
-		it.Close()
 		return nil, err
 	}
-	out := append([]byte(nil), v...)
-	return out, it.Close()
+	return append([]byte{}, v...), nil
 }
 
 // ProbeAll is Probe for several keys (the items a batch replaces) through
@@ -147,17 +158,9 @@ func (d *DB) ProbeAll(keys [][]byte) (vals [][]byte, err error) {
 	}
 	defer func() { err = errors.Join(err, it.Close()) }()
 	for _, i := range order {
-		if !it.SeekPrefixGE(keys[i]) || !bytes.Equal(it.Key(), keys[i]) {
-			if err := it.Error(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		v, err := it.ValueAndErr()
-		if err != nil {
+		if vals[i], err = seekValue(it, keys[i]); err != nil {
 			return nil, err
 		}
-		vals[i] = append([]byte(nil), v...)
 	}
 	return vals, nil
 }
