@@ -117,7 +117,7 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 	// Backfills run on this goroutine, between batches and every 100 ms,
 	// so that they never interleave with applying changes.
 	backfill := func() error { return g.backfill(id) }
-	return readChanges(ctx, stream, pos+1, gsiBatch, 0, backfill, func(changes []engine.IndexChange) error {
+	return readChanges(ctx, stream, pos+1, gsiBatch, backfill, func(changes []engine.IndexChange) error {
 		if err := backfill(); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package consumers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,16 +16,15 @@ import (
 
 // readChanges reads a table's stream in order from stream sequence start
 // (1: its first record) with an ordered consumer and hands its change
-// records to apply in batches of at most most. Messages arrive as
-// JetStream pushes them; a batch is the first one with every other
-// delivered until linger passed (0: those already delivered, so the reader
-// trails the stream by one batch at most and waits for nothing), or until
-// it holds most. Every 100 ms it calls check. It returns nil once ctx ends,
-// or the first error of check or apply.
+// records to apply in batches of at most most: JetStream pushes each
+// record as it is stored, and a batch is the first one waiting with every
+// other already delivered, so the reader trails the stream by one batch at
+// most and waits for nothing. Every 100 ms it calls check. It returns nil
+// once ctx ends, or the first error of check or apply.
 //
 // apply must not keep the slice: the next batch reuses it. The GSI indexer
-// and the TTL reaper read with it.
-func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, most int, linger time.Duration,
+// reads with it: a GSI's lag is what its readers see.
+func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, most int,
 	check func() error, apply func([]engine.IndexChange) error) error {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if start > 1 {
@@ -53,10 +53,8 @@ func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, mos
 	closed := cc.Closed()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	wait := time.NewTimer(linger)
-	wait.Stop()
 	batch := make([]jetstream.Msg, 0, most)
-	changes := make([]engine.IndexChange, 0, most)
+	var changes []engine.IndexChange
 	for {
 		var first jetstream.Msg
 		select {
@@ -72,22 +70,8 @@ func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, mos
 		case first = <-msgs:
 		}
 		batch = append(batch[:0], first)
-		if linger > 0 {
-			wait.Reset(linger)
-		}
 	fill:
 		for len(batch) < most {
-			if linger > 0 {
-				select {
-				case m := <-msgs:
-					batch = append(batch, m)
-				case <-wait.C:
-					break fill
-				case <-ctx.Done():
-					return nil
-				}
-				continue
-			}
 			select {
 			case m := <-msgs:
 				batch = append(batch, m)
@@ -95,16 +79,8 @@ func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, mos
 				break fill
 			}
 		}
-		wait.Stop()
-		changes = changes[:0]
-		for _, m := range batch {
-			c, ok, err := readChange(m)
-			if err != nil {
-				return err
-			}
-			if ok {
-				changes = append(changes, c)
-			}
+		if changes, err = appendChanges(changes[:0], batch); err != nil {
+			return err
 		}
 		if len(changes) > 0 {
 			if err := apply(changes); err != nil {
@@ -112,6 +88,123 @@ func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, mos
 			}
 		}
 	}
+}
+
+// errStreamSkipped is pollChanges' error when the stream handed it a
+// record after a gap: records it needed are no longer there.
+var errStreamSkipped = errors.New("the stream skipped records")
+
+// pollChanges is readChanges for a reader that may trail the stream by
+// every: it fetches, with a pull consumer, the records stored since its
+// last fetch (at most most, at once again if there were that many), then
+// waits every before the next. JetStream then hands it its records in
+// bursts, some fifty fetches a second until it falls behind, where a
+// pushed record wakes a goroutine or two on each side per record
+// (BenchmarkTTLForeground: half the CPU a TTL table's write spends on its
+// index). desc describes the consumer to whoever lists the stream's
+// consumers. A record after a gap in the stream's sequence (deleted, or
+// expired unread) ends it with errStreamSkipped: the gap is for good.
+//
+// The TTL reaper reads with it: its expiry index only needs to be ready
+// by the next pass.
+func pollChanges(ctx context.Context, stream jetstream.Stream, desc string, start uint64, most int, every time.Duration,
+	check func() error, apply func([]engine.IndexChange) error) error {
+	cfg := jetstream.ConsumerConfig{
+		Description:   desc,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// Nothing to acknowledge: the reader keeps its own position, and
+		// a reader that stops takes its consumer with it (or the server
+		// does, once it has been idle for InactiveThreshold).
+		AckPolicy:         jetstream.AckNonePolicy,
+		MaxRequestBatch:   most,
+		InactiveThreshold: time.Minute,
+		MemoryStorage:     true,
+	}
+	if start > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
+	}
+	cons, err := stream.CreateConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
+	}()
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	<-wait.C
+	next := start
+	var batch []jetstream.Msg
+	var changes []engine.IndexChange
+	checked := time.Now()
+	for {
+		if time.Since(checked) >= 100*time.Millisecond {
+			checked = time.Now()
+			if err := check(); err != nil {
+				return err
+			}
+		}
+		fetch, err := cons.FetchNoWait(most)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		batch = batch[:0]
+		for m := range fetch.Messages() {
+			batch = append(batch, m)
+		}
+		if err := fetch.Error(); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, m := range batch {
+			md, err := m.Metadata()
+			if err != nil {
+				return err
+			}
+			if md.Sequence.Stream != next {
+				return fmt.Errorf("%w: %d after %d", errStreamSkipped, md.Sequence.Stream, next-1)
+			}
+			next++
+		}
+		if changes, err = appendChanges(changes[:0], batch); err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			if err := apply(changes); err != nil {
+				return err
+			}
+		}
+		if len(batch) == most {
+			continue // more may be waiting
+		}
+		wait.Reset(every)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wait.C:
+		}
+	}
+}
+
+// appendChanges appends the change records of msgs to changes.
+func appendChanges(changes []engine.IndexChange, msgs []jetstream.Msg) ([]engine.IndexChange, error) {
+	for _, m := range msgs {
+		c, ok, err := readChange(m)
+		if err != nil {
+			return changes, err
+		}
+		if ok {
+			changes = append(changes, c)
+		}
+	}
+	return changes, nil
 }
 
 // readChange reads a change record from a stream message; ok is false for

@@ -24,10 +24,11 @@ import (
 // change record carries DynamoDB's service userIdentity.
 //
 // It finds them in an expiry index (engine/ttl.go) that it keeps from each
-// table's change stream on JetStream as the GSI indexer keeps GSIs: an
-// ordered consumer reads the stream in order and engine.ApplyTTL writes
-// the entries together with the position they reach (per shard, and the
-// stream sequence) in one batch, so after a restart the reaper resumes
+// table's change stream on JetStream as the GSI indexer keeps GSIs: a
+// pull consumer fetches the stream in order, in bursts (pollChanges: the
+// index needs to be ready only by the next pass), and engine.ApplyTTL
+// writes the entries together with the position they reach (per shard,
+// and the stream sequence) in one batch, so after a restart the reaper resumes
 // after the stream sequence it recorded and skips, by shard sequence, any
 // record it meets again: no change is applied twice or lost. The index of
 // a table is built (engine.BackfillTTL) when TTL is enabled, rebuilt when
@@ -96,11 +97,11 @@ const (
 	ttlPage    = 128
 	ttlWorkers = 4
 	// ttlBatch bounds the records applied to an index in one batch, and
-	// ttlLinger how long the reader waits for more records after the first
-	// of a batch: the index may lag by that much (its bound is the
-	// interval), and busy streams are applied in fewer, larger batches.
-	ttlBatch  = 512
-	ttlLinger = 10 * time.Millisecond
+	// ttlEvery is how long the index's reader waits between fetches that
+	// found fewer (pollChanges): the index may lag by that much (its
+	// bound is the interval), and takes its records in bursts.
+	ttlBatch = 512
+	ttlEvery = 20 * time.Millisecond
 	// ttlSweep is how often indexes of tables without TTL are dropped.
 	ttlSweep = 30 * time.Second
 )
@@ -283,7 +284,7 @@ func (r *TTLReaper) table(ctx context.Context, id uint32, name string) {
 		switch {
 		case err == nil, errors.Is(err, errTTLChanged):
 			continue
-		case errors.Is(err, errTTLGap):
+		case errors.Is(err, errTTLGap), errors.Is(err, errStreamSkipped):
 			r.log.Warn("rebuilding the TTL index", "table", name, "err", err)
 			rebuild = true
 			continue
@@ -349,7 +350,7 @@ func (r *TTLReaper) read(ctx context.Context, id uint32) error {
 		}
 		return nil
 	}
-	return readChanges(ctx, stream, pos+1, ttlBatch, ttlLinger, check, func(changes []engine.IndexChange) error {
+	return pollChanges(ctx, stream, "expiry index of Sluice's TTL reaper", pos+1, ttlBatch, ttlEvery, check, func(changes []engine.IndexChange) error {
 		n, err := r.e.ApplyTTL(id, changes)
 		r.applied.Add(int64(n))
 		return err
