@@ -79,7 +79,7 @@ func readChanges(ctx context.Context, stream jetstream.Stream, start uint64, mos
 				break fill
 			}
 		}
-		if changes, err = appendChanges(changes[:0], batch); err != nil {
+		if changes, err = appendChanges(changes[:0], batch, nil); err != nil {
 			return err
 		}
 		if len(changes) > 0 {
@@ -163,17 +163,7 @@ func pollChanges(ctx context.Context, stream jetstream.Stream, desc string, star
 			}
 			return err
 		}
-		for _, m := range batch {
-			md, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			if md.Sequence.Stream != next {
-				return fmt.Errorf("%w: %d after %d", errStreamSkipped, md.Sequence.Stream, next-1)
-			}
-			next++
-		}
-		if changes, err = appendChanges(changes[:0], batch); err != nil {
+		if changes, err = appendChanges(changes[:0], batch, &next); err != nil {
 			return err
 		}
 		if len(changes) > 0 {
@@ -193,10 +183,22 @@ func pollChanges(ctx context.Context, stream jetstream.Stream, desc string, star
 	}
 }
 
-// appendChanges appends the change records of msgs to changes.
-func appendChanges(changes []engine.IndexChange, msgs []jetstream.Msg) ([]engine.IndexChange, error) {
+// appendChanges appends the change records of msgs to changes. With next
+// set, each message's stream sequence must be *next, which it advances:
+// one that is not ends it with errStreamSkipped.
+func appendChanges(changes []engine.IndexChange, msgs []jetstream.Msg, next *uint64) ([]engine.IndexChange, error) {
 	for _, m := range msgs {
-		c, ok, err := readChange(m)
+		md, err := m.Metadata()
+		if err != nil {
+			return changes, err
+		}
+		if next != nil {
+			if md.Sequence.Stream != *next {
+				return changes, fmt.Errorf("%w: %d after %d", errStreamSkipped, md.Sequence.Stream, *next-1)
+			}
+			*next++
+		}
+		c, ok, err := readChange(m, md)
 		if err != nil {
 			return changes, err
 		}
@@ -207,13 +209,10 @@ func appendChanges(changes []engine.IndexChange, msgs []jetstream.Msg) ([]engine
 	return changes, nil
 }
 
-// readChange reads a change record from a stream message; ok is false for
-// a message that is not one (no shard subject or sequence header).
-func readChange(m jetstream.Msg) (engine.IndexChange, bool, error) {
-	md, err := m.Metadata()
-	if err != nil {
-		return engine.IndexChange{}, false, err
-	}
+// readChange reads a change record from a stream message and its
+// metadata; ok is false for a message that is not one (no shard subject
+// or sequence header).
+func readChange(m jetstream.Msg, md *jetstream.MsgMetadata) (engine.IndexChange, bool, error) {
 	subj := m.Subject()
 	sh, err := strconv.ParseUint(subj[strings.LastIndexByte(subj, '.')+1:], 10, 32)
 	if err != nil {
