@@ -26,6 +26,10 @@ import (
 // recorded, and a record it meets again is skipped by its shard sequence,
 // so no change is applied twice or lost. (A JetStream durable consumer
 // would keep a second copy of the position, not atomic with the entries.)
+// Changes the stream lost before the indexer read them (it was behind by
+// more than the retention, say after a crash and a restart days later)
+// show as a gap in their shard's sequence numbers when the shard's next
+// record comes: the GSIs that needed them are then backfilled again.
 type GSIIndexer struct {
 	e   *engine.Engine
 	js  jetstream.JetStream
@@ -93,6 +97,15 @@ func (g *GSIIndexer) table(ctx context.Context, id uint32, name string) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		var gap *engine.GSIGapError
+		if errors.As(err, &gap) {
+			// The GSIs lack changes the stream no longer has: rebuild
+			// them (at the top of the loop), then go on from the record
+			// after the gap, which their backfill covers.
+			if err = g.e.RebackfillGSIs(id, gap.Indexes); err == nil {
+				continue
+			}
 		}
 		if !errors.Is(err, jetstream.ErrStreamNotFound) {
 			g.log.Warn("GSI indexer restarting", "table", name, "err", err)

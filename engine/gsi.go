@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicedb/sluice/engine/attr"
@@ -126,6 +128,12 @@ func gsiKey(def *catalog.Table, n uint8, ix catalog.Index, kp keyParts, item att
 // GSIPosition is where a table shard's GSIs stand: the last change record
 // applied to them.
 func (e *Engine) GSIPosition(table uint32, sh shards.ID) (shards.Seq, error) {
+	seq, _, err := e.gsiPosition(table, sh)
+	return seq, err
+}
+
+// gsiPosition is GSIPosition, and whether the shard has one recorded.
+func (e *Engine) gsiPosition(table uint32, sh shards.ID) (shards.Seq, bool, error) {
 	return e.readPosition(keycodec.MetaShardKey(table, metaGSIApplied, sh), "GSI", table, sh)
 }
 
@@ -134,27 +142,38 @@ func (e *Engine) GSIPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 // resume after, so that a replayed record is skipped and the positions are
 // written in the batch of the entries.
 type applied struct {
-	read   func(shards.ID) (shards.Seq, error)
-	last   map[shards.ID]shards.Seq
-	stream uint64
-	n      int // records taken
+	// read reads a shard's recorded position (0, false if none).
+	read     func(shards.ID) (shards.Seq, bool, error)
+	last     map[shards.ID]shards.Seq
+	recorded map[shards.ID]bool // the shard's position was in the store
+	stream   uint64
+	n        int // records taken
 }
 
-func newApplied(read func(shards.ID) (shards.Seq, error)) *applied {
-	return &applied{read: read, last: map[shards.ID]shards.Seq{}}
+func newApplied(read func(shards.ID) (shards.Seq, bool, error)) *applied {
+	return &applied{read: read, last: map[shards.ID]shards.Seq{}, recorded: map[shards.ID]bool{}}
+}
+
+// at is a shard's position: the last record taken in this batch, or the
+// recorded one; recorded is false for a shard that never had a position.
+func (a *applied) at(sh shards.ID) (pos shards.Seq, recorded bool, err error) {
+	pos, ok := a.last[sh]
+	if !ok {
+		if pos, a.recorded[sh], err = a.read(sh); err != nil {
+			return 0, false, err
+		}
+		a.last[sh] = pos
+	}
+	return pos, a.recorded[sh] || pos > 0, nil
 }
 
 // take reports whether the record (shard, seq) is past its shard's
 // applied position, and if so makes it the new one.
 func (a *applied) take(sh shards.ID, seq shards.Seq, stream uint64) (bool, error) {
 	a.stream = max(a.stream, stream)
-	pos, ok := a.last[sh]
-	if !ok {
-		var err error
-		if pos, err = a.read(sh); err != nil {
-			return false, err
-		}
-		a.last[sh] = pos
+	pos, _, err := a.at(sh)
+	if err != nil {
+		return false, err
 	}
 	if seq <= pos {
 		return false, nil
@@ -175,16 +194,17 @@ func (a *applied) write(b *kv.Batch, streamShard shards.ID, key func(shards.ID) 
 	}
 }
 
-// readPosition reads an index's applied position kept at key (0 if none).
-func (e *Engine) readPosition(key []byte, what string, table uint32, sh shards.ID) (shards.Seq, error) {
+// readPosition reads an index's applied position kept at key, and whether
+// there is one (0, false if not).
+func (e *Engine) readPosition(key []byte, what string, table uint32, sh shards.ID) (shards.Seq, bool, error) {
 	v, err := e.db.Get(key)
 	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil || len(v) != 8 {
-		return 0, fmt.Errorf("engine: %s position of %d/%d: %v", what, table, sh, err)
+		return 0, false, fmt.Errorf("engine: %s position of %d/%d: %v", what, table, sh, err)
 	}
-	return shards.Seq(binary.BigEndian.Uint64(v)), nil
+	return shards.Seq(binary.BigEndian.Uint64(v)), true, nil
 }
 
 // IndexChange is one change record as a reader of the stream hands it to
@@ -226,11 +246,14 @@ func (e *Engine) ApplyGSI(table uint32, changes []IndexChange) (int, error) {
 	if len(def.GSIs) == 0 {
 		return 0, nil
 	}
-	pos := newApplied(func(sh shards.ID) (shards.Seq, error) { return e.GSIPosition(table, sh) })
+	pos := newApplied(func(sh shards.ID) (shards.Seq, bool, error) { return e.gsiPosition(table, sh) })
 	stats := map[uint8]IndexStats{} // deltas, by ordinal
 	b := e.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
+		if err := gsiGap(def, pos, c); err != nil {
+			return 0, err
+		}
 		fresh, err := pos.take(c.Shard, c.Seq, c.Stream)
 		if err != nil {
 			return 0, err
@@ -292,6 +315,87 @@ func (e *Engine) ApplyGSI(table uint32, changes []IndexChange) (int, error) {
 	// Not synced: a crash loses only index work the indexer redoes from
 	// the stream (the positions are in the same batch).
 	return pos.n, b.Commit(false)
+}
+
+// GSIGapError is ApplyGSI's answer to a record that comes after a gap in
+// its shard's sequence numbers (they are dense) which GSIs of the table
+// needed: the stream no longer holds the changes in between (they expired
+// before the indexer read them, or were deleted from it), so those GSIs
+// lack them. ApplyGSI applies nothing of the batch; RebackfillGSIs
+// rebuilds the GSIs named, after which the same records apply.
+type GSIGapError struct {
+	Table   uint32
+	Shard   shards.ID
+	After   shards.Seq // the shard's applied position
+	Next    shards.Seq // the record that came after the gap
+	Indexes []string   // the GSIs that needed the changes in between
+}
+
+func (e *GSIGapError) Error() string {
+	return fmt.Sprintf("engine: changes %d to %d of table %d shard %d are not in the stream; GSIs %s lack them",
+		e.After+1, e.Next-1, e.Table, e.Shard, strings.Join(e.Indexes, ", "))
+}
+
+// gsiGap checks that c follows its shard's position, or that every GSI
+// that is not backfilling has a backfill covering the changes in between
+// (a GSI added later needs none before its backfill's). A shard without a
+// recorded position starts at 0 if it is one of the table's first shards;
+// a split's children start after their parent's last change, which only
+// their first record tells, so theirs is not checked.
+func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
+	at, recorded, err := pos.at(c.Shard)
+	if err != nil || c.Seq <= at+1 {
+		return err
+	}
+	if !recorded && c.Shard >= shards.ID(shards.Count(def.ShardBits)) {
+		return nil
+	}
+	gap := &GSIGapError{Table: def.ID, Shard: c.Shard, After: at, Next: c.Seq}
+	for _, ix := range def.GSIs {
+		if !ix.Backfilling && shards.Seq(ix.Through[uint32(c.Shard)]) < c.Seq-1 {
+			gap.Indexes = append(gap.Indexes, ix.Name)
+		}
+	}
+	if len(gap.Indexes) == 0 {
+		return nil
+	}
+	return gap
+}
+
+// RebackfillGSIs makes the GSIs named of a table backfill again (their
+// entries cleared and written from a snapshot by BackfillGSI, which the
+// GSI indexer runs): the indexer found changes they need missing from the
+// stream (GSIGapError). They stay ACTIVE, with Backfilling set, while
+// their entries are rewritten.
+func (e *Engine) RebackfillGSIs(table uint32, names []string) error {
+	leave, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	t, ok := e.tableByID(table)
+	if !ok {
+		return nil
+	}
+	t.ddl.Lock()
+	defer t.ddl.Unlock()
+	if t.dropped {
+		return nil
+	}
+	newDef, err := e.catalog.Update(t.def.Load().Name, func(d *catalog.Table) error {
+		for i := range d.GSIs {
+			if slices.Contains(names, d.GSIs[i].Name) {
+				d.GSIs[i].Backfilling = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.def.Store(newDef)
+	e.log.Warn("GSIs lack changes the stream no longer holds; backfilling them again", "table", newDef.Name, "indexes", names)
+	return nil
 }
 
 func decodeImage(js []byte) (attr.Item, error) {

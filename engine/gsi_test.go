@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/sluicedb/sluice/engine/attr"
 	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/keycodec"
+	"github.com/sluicedb/sluice/shards"
 )
 
 // gsiTableDef is a table pk (S) with a GSI "by-city" on city (S) and score
@@ -199,5 +201,59 @@ func BenchmarkBackfill(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "backfill-s")
 		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "items/s")
+	}
+}
+
+// TestGSIGap decides which records come after changes the GSIs lack.
+func TestGSIGap(t *testing.T) {
+	def := &catalog.Table{ID: 7, ShardBits: 2, GSIs: []catalog.Index{
+		{Name: "old"}, // created with the table
+		{Name: "added", Through: map[uint32]uint64{1: 50}}, // backfilled through 50 of shard 1
+		{Name: "filling", Backfilling: true},
+	}}
+	// Recorded positions: shard 1 at 10, shard 5 (a split's child) at 30.
+	recorded := map[shards.ID]shards.Seq{1: 10, 5: 30}
+	read := func(sh shards.ID) (shards.Seq, bool, error) {
+		seq, ok := recorded[sh]
+		return seq, ok, nil
+	}
+	for _, tc := range []struct {
+		name    string
+		batch   []IndexChange // taken in order before the last, which is checked
+		want    []string      // the GSIs that lack changes, nil if none do
+		wantGap [2]shards.Seq
+	}{
+		{name: "next", batch: []IndexChange{{Shard: 1, Seq: 11}}},
+		{name: "replayed", batch: []IndexChange{{Shard: 1, Seq: 9}}},
+		{name: "gap", batch: []IndexChange{{Shard: 1, Seq: 40}}, want: []string{"old"}, wantGap: [2]shards.Seq{10, 40}},
+		{name: "gap past the backfill", batch: []IndexChange{{Shard: 1, Seq: 60}}, want: []string{"old", "added"}, wantGap: [2]shards.Seq{10, 60}},
+		{name: "gap inside the batch", batch: []IndexChange{{Shard: 1, Seq: 11}, {Shard: 1, Seq: 12}, {Shard: 1, Seq: 14}}, want: []string{"old"}, wantGap: [2]shards.Seq{12, 14}},
+		{name: "first shard from the start", batch: []IndexChange{{Shard: 2, Seq: 1}}},
+		{name: "first shard after a gap", batch: []IndexChange{{Shard: 2, Seq: 3}}, want: []string{"old", "added"}, wantGap: [2]shards.Seq{0, 3}},
+		{name: "child with a position", batch: []IndexChange{{Shard: 5, Seq: 33}}, want: []string{"old", "added"}, wantGap: [2]shards.Seq{30, 33}},
+		{name: "child without one", batch: []IndexChange{{Shard: 6, Seq: 70}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pos := newApplied(read)
+			var err error
+			for i, c := range tc.batch {
+				if err = gsiGap(def, pos, c); err != nil && i < len(tc.batch)-1 {
+					t.Fatalf("record %d: %v", i, err)
+				}
+				if _, terr := pos.take(c.Shard, c.Seq, 0); terr != nil {
+					t.Fatal(terr)
+				}
+			}
+			var gap *GSIGapError
+			if !errors.As(err, &gap) {
+				if tc.want != nil || err != nil {
+					t.Fatalf("got %v, want a gap for %v", err, tc.want)
+				}
+				return
+			}
+			if !slices.Equal(gap.Indexes, tc.want) || gap.After != tc.wantGap[0] || gap.Next != tc.wantGap[1] || gap.Table != 7 {
+				t.Fatalf("got %+v, want %v after %d before %d", gap, tc.want, tc.wantGap[0], tc.wantGap[1])
+			}
+		})
 	}
 }

@@ -145,7 +145,8 @@ func (e *Engine) TTLPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 }
 
 func (e *Engine) ttlPosition(table uint32, sh shards.ID) (shards.Seq, error) {
-	return e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
+	seq, _, err := e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
+	return seq, err
 }
 
 // TTLStreamPosition is the JetStream stream sequence of the last record
@@ -174,7 +175,9 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
 		return 0, err
 	}
-	pos := newApplied(func(sh shards.ID) (shards.Seq, error) { return e.ttlPosition(table, sh) })
+	pos := newApplied(func(sh shards.ID) (shards.Seq, bool, error) {
+		return e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
+	})
 	b := e.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
