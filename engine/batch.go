@@ -392,6 +392,7 @@ func (e *Engine) BatchGet(req BatchGetRequest) (BatchGetResult, error) {
 			if err != nil {
 				return BatchGetResult{}, err
 			}
+			e.settle(key)
 			if total+size > MaxBatchGetBytes {
 				full = true
 				out.Unprocessed = append(out.Unprocessed, bt.Keys[j])

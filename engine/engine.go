@@ -286,6 +286,25 @@ func (e *Engine) lockFor(key []byte) *sync.Mutex {
 	return &e.locks[e.stripe(key)]
 }
 
+// settle returns once no write that held key's stripe when it was called
+// is still committing. Pebble makes a batch visible to readers as soon as
+// it is applied, before its fsync ends; a write holds its items' stripes
+// until its batch is durable. A read calls settle on every key it read
+// (present or absent) before answering, so that it never answers with a
+// change a crash could still take back: a client that saw it could then
+// see it vanish (TestLinearizable caught this across a kill -9). Reads of
+// other keys, and reads while no write is committing, do not wait.
+func (e *Engine) settle(key []byte) {
+	m := e.lockFor(key)
+	if m.TryLock() {
+		m.Unlock()
+		return
+	}
+	m.Lock()
+	//lint:ignore SA2001 waiting for the writer that holds the stripe is the point
+	m.Unlock()
+}
+
 // stripe is the index of the lock guarding a storage key. Multi-item writes
 // lock stripes in ascending order, each once.
 func (e *Engine) stripe(key []byte) int {

@@ -396,6 +396,7 @@ func (e *Engine) GetItem(req GetRequest) (GetResult, error) {
 	if err != nil {
 		return GetResult{}, err
 	}
+	e.settle(kp.key)
 	return GetResult{Item: js, Capacity: readCapacity(def.Name, size, req.Consistent)}, nil
 }
 

@@ -479,6 +479,9 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		if p.check != nil {
 			e.checkSortKey(p, it.Key())
 		}
+		if err := e.settlePage(p, it.Key()); err != nil {
+			return ReadResult{}, err
+		}
 		res.ScannedCount++
 		read += size
 		entries += size
@@ -621,11 +624,40 @@ func lastKey(def *catalog.Table, ix *lsiRead, g *gsiRead, k []byte) (attr.Item, 
 // fetchItem reads from the table the item an LSI entry points to: its size
 // and JSON, nil if it no longer exists.
 func (e *Engine) fetchItem(p page, entry []byte) (int, []byte, error) {
+	key, err := p.lsiItemKey(entry)
+	if err != nil {
+		return 0, nil, err
+	}
+	return readStored(e.db, key)
+}
+
+// lsiItemKey is the storage key of the item an LSI entry of p's index
+// indexes.
+func (p page) lsiItemKey(entry []byte) ([]byte, error) {
 	_, hType := p.def.HashKey()
 	_, rType := p.def.RangeKey()
 	h, pk, _, sk, err := keycodec.DecodeIndexKey(entry, hType, p.index.skType, rType)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return readStored(e.db, keycodec.ItemKey(nil, p.def.ID, h, pk, sk))
+	return keycodec.ItemKey(nil, p.def.ID, h, pk, sk), nil
+}
+
+// settlePage settles (Engine.settle) the item a page read at key: the
+// table's item, or the one an LSI entry indexes (written in its item's
+// batch). A GSI's entries come from the stream, which holds only durable
+// changes.
+func (e *Engine) settlePage(p page, key []byte) error {
+	switch {
+	case p.gsi != nil:
+		return nil
+	case p.index != nil:
+		item, err := p.lsiItemKey(key)
+		if err != nil {
+			return err
+		}
+		key = item
+	}
+	e.settle(key)
+	return nil
 }

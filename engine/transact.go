@@ -635,6 +635,7 @@ func (e *Engine) TransactGet(gets []TxGet) (TransactGetResult, error) {
 		if err != nil {
 			return TransactGetResult{}, err
 		}
+		e.settle(key)
 		res.Items[i] = js
 		j, ok := at[names[i]]
 		if !ok {
