@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicedb/sluice/cdc"
-	"github.com/sluicedb/sluice/cdc/cdctest"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
-	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/shards"
 )
 
@@ -23,32 +20,12 @@ import (
 //
 //	go test -run '^$' -bench GSILag -benchtime 1x ./consumers/
 func BenchmarkGSILag(b *testing.B) {
-	e, err := engine.Open(engine.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	bus := cdctest.StartBus(b)
-	info, err := e.CreateTable(&catalog.Table{
-		Name:                 "t",
-		KeySchema:            []catalog.KeyElement{{Name: "pk", KeyType: "HASH"}},
-		AttributeDefinitions: []catalog.AttributeDefinition{{Name: "pk", Type: "S"}, {Name: "g", Type: "S"}},
-		BillingMode:          catalog.PayPerRequest,
-		GSIs: []catalog.Index{{Name: "by-g", KeySchema: []catalog.KeyElement{{Name: "g", KeyType: "HASH"}},
-			Projection: catalog.Projection{Type: "ALL"}}},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	relay, err := cdc.NewRelay(cdc.Options{Log: e.ChangeLog(), JS: bus.JetStream()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := newGSIRig(b, false, "ALL")
+	e := r.e
+	r.index()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	wg.Go(func() { _ = relay.Run(ctx) })
-	wg.Go(func() { _ = NewGSIIndexer(e, bus.JetStream(), nil).Run(ctx) })
 
 	type pos struct {
 		sh  shards.ID
@@ -71,7 +48,7 @@ func BenchmarkGSILag(b *testing.B) {
 		last := map[shards.ID]shards.Seq{}
 		for ctx.Err() == nil {
 			for sh := range shards.ID(4) {
-				p, err := e.GSIPosition(info.ID, sh)
+				p, err := e.GSIPosition(r.table, sh)
 				if err != nil {
 					return
 				}

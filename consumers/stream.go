@@ -132,9 +132,8 @@ func pollChanges(ctx context.Context, stream jetstream.Stream, desc string, star
 		defer cancel()
 		_ = stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
 	}()
-	wait := time.NewTimer(0)
-	defer wait.Stop()
-	<-wait.C
+	wait := time.NewTimer(every)
+	wait.Stop()
 	next := start
 	var batch []jetstream.Msg
 	var changes []engine.IndexChange
@@ -174,7 +173,7 @@ func pollChanges(ctx context.Context, stream jetstream.Stream, desc string, star
 		if len(batch) == most {
 			continue // more may be waiting
 		}
-		wait.Reset(every)
+		wait.Reset(every) // stopped or fired: Reset needs no drain since Go 1.23
 		select {
 		case <-ctx.Done():
 			return nil

@@ -18,9 +18,8 @@ import (
 	"github.com/sluicedb/sluice/shards"
 )
 
-// relayed runs a relay of e on b until table's stream holds n records,
-// and returns the stream.
-func relayed(t *testing.T, e *engine.Engine, b *bus.Bus, table uint32, n uint64) jetstream.Stream {
+// startRelay runs a relay of e on b until stop, or the test's end.
+func startRelay(t testing.TB, e *engine.Engine, b *bus.Bus) (stop func()) {
 	t.Helper()
 	relay, err := cdc.NewRelay(cdc.Options{Log: e.ChangeLog(), JS: b.JetStream()})
 	if err != nil {
@@ -29,7 +28,17 @@ func relayed(t *testing.T, e *engine.Engine, b *bus.Bus, table uint32, n uint64)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = relay.Run(ctx) })
-	defer func() { cancel(); wg.Wait() }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// relayed runs a relay of e on b until table's stream holds n records,
+// and returns the stream.
+func relayed(t *testing.T, e *engine.Engine, b *bus.Bus, table uint32, n uint64) jetstream.Stream {
+	t.Helper()
+	defer startRelay(t, e, b)()
 	return waitStream(t, b, table, n)
 }
 
@@ -119,14 +128,7 @@ func TestPollChanges(t *testing.T) {
 	for i := range 450 {
 		put(i)
 	}
-	relay, err := cdc.NewRelay(cdc.Options{Log: e.ChangeLog(), JS: b.JetStream()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = relay.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	startRelay(t, e, b)
 	stream := waitStream(t, b, info.ID, 450)
 
 	check := func(p *polled, first uint64, n int) {

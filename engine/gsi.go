@@ -128,13 +128,13 @@ func gsiKey(def *catalog.Table, n uint8, ix catalog.Index, kp keyParts, item att
 // GSIPosition is where a table shard's GSIs stand: the last change record
 // applied to them.
 func (e *Engine) GSIPosition(table uint32, sh shards.ID) (shards.Seq, error) {
-	seq, _, err := e.gsiPosition(table, sh)
+	seq, _, err := e.readPosition(gsiAppliedKey(table, sh), "GSI", table, sh)
 	return seq, err
 }
 
-// gsiPosition is GSIPosition, and whether the shard has one recorded.
-func (e *Engine) gsiPosition(table uint32, sh shards.ID) (shards.Seq, bool, error) {
-	return e.readPosition(keycodec.MetaShardKey(table, metaGSIApplied, sh), "GSI", table, sh)
+// gsiAppliedKey is where a table shard's GSI position is kept.
+func gsiAppliedKey(table uint32, sh shards.ID) []byte {
+	return keycodec.MetaShardKey(table, metaGSIApplied, sh)
 }
 
 // applied tracks, for an index fed from the stream (GSIs, the expiry
@@ -142,16 +142,26 @@ func (e *Engine) gsiPosition(table uint32, sh shards.ID) (shards.Seq, bool, erro
 // resume after, so that a replayed record is skipped and the positions are
 // written in the batch of the entries.
 type applied struct {
-	// read reads a shard's recorded position (0, false if none).
+	// read reads a shard's recorded position (0, false if none), kept
+	// under key(shard).
 	read     func(shards.ID) (shards.Seq, bool, error)
+	key      func(shards.ID) []byte
 	last     map[shards.ID]shards.Seq
-	recorded map[shards.ID]bool // the shard's position was in the store
+	recorded map[shards.ID]bool // the shard has a position (stored, or taken in this batch)
 	stream   uint64
 	n        int // records taken
 }
 
-func newApplied(read func(shards.ID) (shards.Seq, bool, error)) *applied {
-	return &applied{read: read, last: map[shards.ID]shards.Seq{}, recorded: map[shards.ID]bool{}}
+// newApplied tracks the positions of table an index keeps under key(shard);
+// what names the index in errors.
+func (e *Engine) newApplied(what string, table uint32, key func(uint32, shards.ID) []byte) *applied {
+	return trackApplied(
+		func(sh shards.ID) (shards.Seq, bool, error) { return e.readPosition(key(table, sh), what, table, sh) },
+		func(sh shards.ID) []byte { return key(table, sh) })
+}
+
+func trackApplied(read func(shards.ID) (shards.Seq, bool, error), key func(shards.ID) []byte) *applied {
+	return &applied{read: read, key: key, last: map[shards.ID]shards.Seq{}, recorded: map[shards.ID]bool{}}
 }
 
 // at is a shard's position: the last record taken in this batch, or the
@@ -164,7 +174,7 @@ func (a *applied) at(sh shards.ID) (pos shards.Seq, recorded bool, err error) {
 		}
 		a.last[sh] = pos
 	}
-	return pos, a.recorded[sh] || pos > 0, nil
+	return pos, a.recorded[sh], nil
 }
 
 // take reports whether the record (shard, seq) is past its shard's
@@ -178,19 +188,19 @@ func (a *applied) take(sh shards.ID, seq shards.Seq, stream uint64) (bool, error
 	if seq <= pos {
 		return false, nil
 	}
-	a.last[sh] = seq
+	a.last[sh], a.recorded[sh] = seq, true
 	a.n++
 	return true, nil
 }
 
-// write puts the positions into b: each shard's under key(shard), the
-// stream sequence under key(streamShard).
-func (a *applied) write(b *kv.Batch, streamShard shards.ID, key func(shards.ID) []byte) {
+// write puts the positions into b: each shard's, and the stream sequence
+// as that of streamShard.
+func (a *applied) write(b *kv.Batch, streamShard shards.ID) {
 	for sh, seq := range a.last {
-		b.Set(key(sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+		b.Set(a.key(sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
 	}
 	if a.stream > 0 {
-		b.Set(key(streamShard), binary.BigEndian.AppendUint64(nil, a.stream))
+		b.Set(a.key(streamShard), binary.BigEndian.AppendUint64(nil, a.stream))
 	}
 }
 
@@ -246,7 +256,7 @@ func (e *Engine) ApplyGSI(table uint32, changes []IndexChange) (int, error) {
 	if len(def.GSIs) == 0 {
 		return 0, nil
 	}
-	pos := newApplied(func(sh shards.ID) (shards.Seq, bool, error) { return e.gsiPosition(table, sh) })
+	pos := e.newApplied("GSI", table, gsiAppliedKey)
 	stats := map[uint8]IndexStats{} // deltas, by ordinal
 	b := e.db.NewBatch()
 	defer b.Close()
@@ -301,7 +311,7 @@ func (e *Engine) ApplyGSI(table uint32, changes []IndexChange) (int, error) {
 			stats[ix.Ord] = st
 		}
 	}
-	pos.write(b, gsiStreamShard, func(sh shards.ID) []byte { return keycodec.MetaShardKey(table, metaGSIApplied, sh) })
+	pos.write(b, gsiStreamShard)
 	for ord, d := range stats {
 		cur, err := e.gsiStats(table, ord)
 		if err != nil {
@@ -377,25 +387,36 @@ func (e *Engine) RebackfillGSIs(table uint32, names []string) error {
 	if !ok {
 		return nil
 	}
+	newDef, err := e.updateGSIs(t, func(ix *catalog.Index) {
+		if slices.Contains(names, ix.Name) {
+			ix.Backfilling = true
+		}
+	})
+	if err == nil && newDef != nil {
+		e.log.Warn("GSIs lack changes the stream no longer holds; backfilling them again", "table", newDef.Name, "indexes", names)
+	}
+	return err
+}
+
+// updateGSIs applies fn to every GSI of live table t in the catalog, under
+// its ddl lock, and returns the new definition (nil if t was dropped).
+func (e *Engine) updateGSIs(t *table, fn func(*catalog.Index)) (*catalog.Table, error) {
 	t.ddl.Lock()
 	defer t.ddl.Unlock()
 	if t.dropped {
-		return nil
+		return nil, nil
 	}
 	newDef, err := e.catalog.Update(t.def.Load().Name, func(d *catalog.Table) error {
 		for i := range d.GSIs {
-			if slices.Contains(names, d.GSIs[i].Name) {
-				d.GSIs[i].Backfilling = true
-			}
+			fn(&d.GSIs[i])
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.def.Store(newDef)
-	e.log.Warn("GSIs lack changes the stream no longer holds; backfilling them again", "table", newDef.Name, "indexes", names)
-	return nil
+	return newDef, nil
 }
 
 func decodeImage(js []byte) (attr.Item, error) {
@@ -586,25 +607,14 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 		return err
 	}
 
-	t.ddl.Lock()
-	defer t.ddl.Unlock()
-	if t.dropped {
-		return nil
-	}
-	newDef, err := e.catalog.Update(t.def.Load().Name, func(d *catalog.Table) error {
-		for i := range d.GSIs {
-			if d.GSIs[i].Name == name && d.GSIs[i].Backfilling {
-				d.GSIs[i].Backfilling = false
-				d.GSIs[i].Status = catalog.StatusActive
-				d.GSIs[i].Through = through
-			}
+	newDef, err := e.updateGSIs(t, func(ix *catalog.Index) {
+		if ix.Name == name && ix.Backfilling {
+			ix.Backfilling, ix.Status, ix.Through = false, catalog.StatusActive, through
 		}
-		return nil
 	})
-	if err != nil {
+	if err != nil || newDef == nil {
 		return err
 	}
-	t.def.Store(newDef)
 	e.log.Info("GSI backfilled", "table", newDef.Name, "index", name, "items", items, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -234,7 +234,7 @@ func TestGSIGap(t *testing.T) {
 		{name: "child without one", batch: []IndexChange{{Shard: 6, Seq: 70}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pos := newApplied(read)
+			pos := trackApplied(read, nil)
 			var err error
 			for i, c := range tc.batch {
 				if err = gsiGap(def, pos, c); err != nil && i < len(tc.batch)-1 {

@@ -141,10 +141,6 @@ func (e *Engine) TTLPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 		return 0, err
 	}
 	defer leave()
-	return e.ttlPosition(table, sh)
-}
-
-func (e *Engine) ttlPosition(table uint32, sh shards.ID) (shards.Seq, error) {
 	seq, _, err := e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
 	return seq, err
 }
@@ -175,9 +171,7 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
 		return 0, err
 	}
-	pos := newApplied(func(sh shards.ID) (shards.Seq, bool, error) {
-		return e.readPosition(keycodec.TTLAppliedKey(table, sh), "TTL", table, sh)
-	})
+	pos := e.newApplied("TTL", table, keycodec.TTLAppliedKey)
 	b := e.db.NewBatch()
 	defer b.Close()
 	for _, c := range changes {
@@ -220,7 +214,7 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 			b.Set(keycodec.TTLEntryKey(nil, table, newExp, kp.key), nil)
 		}
 	}
-	pos.write(b, ttlStreamShard, func(sh shards.ID) []byte { return keycodec.TTLAppliedKey(table, sh) })
+	pos.write(b, ttlStreamShard)
 	if pos.n == 0 && pos.stream == 0 {
 		return 0, nil
 	}
