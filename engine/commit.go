@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine/invariants"
@@ -70,13 +71,41 @@ type committer struct {
 		leading bool // a leader is committing
 		stopped bool
 		idle    *sync.Cond // signalled when leading turns false
+		durable *sync.Cond // signalled when durable grows
 	}
+	// Batches are numbered from 1 as they are committed. deleting is the
+	// number of the last batch that deletes an item or an LSI entry, set
+	// before the batch becomes visible; durable that of the last batch
+	// whose commit returned. See settleDeletes.
+	batches, deleting, durable atomic.Uint64
+	// afterCommit, when set (tests), runs once a batch's commit returned,
+	// before the batch counts as durable and its writers return.
+	afterCommit func()
 }
 
 func newCommitter(e *Engine) *committer {
 	c := &committer{e: e}
 	c.mu.idle = sync.NewCond(&c.mu.Mutex)
+	c.mu.durable = sync.NewCond(&c.mu.Mutex)
 	return c
+}
+
+// settleDeletes returns once every batch that deleted an item or an LSI
+// entry before the call is durable. A range read (a Query or Scan page of a
+// table or an LSI) calls it after reading: Engine.settle covers the items
+// it saw, but not one a delete still committing removed from its view,
+// which a crash could bring back. Without deletes in flight it does not
+// wait.
+func (c *committer) settleDeletes() {
+	n := c.deleting.Load()
+	if c.durable.Load() >= n {
+		return
+	}
+	c.mu.Lock()
+	for c.durable.Load() < n {
+		c.mu.durable.Wait()
+	}
+	c.mu.Unlock()
 }
 
 // commit queues the changes and returns once they are durable (or failed).
@@ -160,6 +189,8 @@ func (c *committer) commitBatch(q []*commitReq) {
 	e := c.e
 	b := e.db.NewBatch()
 	defer b.Close()
+	n := c.batches.Add(1)
+	deletes := false
 	now := e.opts.Now()
 	touched := map[*shardState]*pending{}
 	var changes []Change
@@ -196,12 +227,14 @@ func (c *committer) commitBatch(q []*commitReq) {
 			p.size += ch.sizeDelta
 			if ch.value == nil {
 				b.Delete(ch.key)
+				deletes = true
 			} else {
 				b.Set(ch.key, ch.value)
 			}
 			for _, op := range ch.lsi {
 				if op.value == nil {
 					b.Delete(op.key)
+					deletes = true
 				} else {
 					b.Set(op.key, op.value)
 				}
@@ -241,7 +274,21 @@ func (c *committer) commitBatch(q []*commitReq) {
 			b.Set(lsiStatsKey(lc.table, j), encodeStats(st))
 		}
 	}
+	if deletes {
+		c.deleting.Store(n)
+	}
 	err := b.Commit(!e.opts.Relaxed)
+	if c.afterCommit != nil {
+		c.afterCommit()
+	}
+	defer func() {
+		// Counted durable even if the commit failed: nothing waits on a
+		// batch that will never be.
+		c.mu.Lock()
+		c.durable.Store(n)
+		c.mu.durable.Broadcast()
+		c.mu.Unlock()
+	}()
 	if err != nil {
 		err = fmt.Errorf("committing batch: %w", err)
 		e.log.Error("commit failed; writes rejected", "err", err, "requests", len(q))

@@ -521,6 +521,9 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 	if err := it.Close(); err != nil {
 		return ReadResult{}, err
 	}
+	if p.gsi == nil {
+		e.committer.settleDeletes()
+	}
 	if last != nil {
 		key, err := lastKey(p.def, p.index, p.gsi, last)
 		if err != nil {
