@@ -71,6 +71,10 @@ type Engine struct {
 	tablesMu  sync.Mutex // serializes setTable
 	tablesPtr atomic.Pointer[map[string]*table]
 
+	// backfillStep, when set (tests), runs after each intermediate batch
+	// of a GSI backfill is committed.
+	backfillStep func()
+
 	mu struct {
 		sync.Mutex
 		// shards holds every shard with a WAL, including those of deleted

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -372,11 +373,62 @@ func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
 	return gap
 }
 
+// sweepGSI deletes (with del) the entries of GSI ix that it held before a
+// rebuild (in snap) and that no item of snap makes: those of the items
+// changed or deleted by the changes the GSI lacked.
+func (e *Engine) sweepGSI(def *catalog.Table, ix catalog.Index, snap *kv.Snapshot, del func(key []byte) error) error {
+	hash, rng := gsiKeys(def, ix)
+	_, hType := def.HashKey()
+	rName, rType := def.RangeKey()
+	hName, _ := def.HashKey()
+	prefix := keycodec.GSIPrefix(def.ID, ix.Ord)
+	it, err := snap.NewIter(prefix, keycodec.PrefixEnd(prefix))
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		_, _, _, pk, sk, err := keycodec.DecodeGSIKey(it.Key(), attrTypes(hash), attrTypes(rng), hType, rType)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		key := attr.Item{hName: pk}
+		if sk != nil {
+			key[rName] = *sk
+		}
+		kp, err := e.itemKey(def, key, true)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		_, js, err := readStored(snap, kp.key)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		var item attr.Item
+		if js != nil {
+			if item, err = decodeImage(js); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		if k := gsiKey(def, ix.Ord, ix, kp, item); bytes.Equal(k, it.Key()) {
+			continue // the backfill wrote it again
+		}
+		if err := del(bytes.Clone(it.Key())); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}
+
 // RebackfillGSIs makes the GSIs named of a table backfill again (their
-// entries cleared and written from a snapshot by BackfillGSI, which the
-// GSI indexer runs): the indexer found changes they need missing from the
-// stream (GSIGapError). They stay ACTIVE, with Backfilling set, while
-// their entries are rewritten.
+// entries rewritten from a snapshot by BackfillGSI, which the GSI indexer
+// runs): the indexer found changes they need missing from the stream
+// (GSIGapError). They stay ACTIVE, with Backfilling set, while their
+// entries are rewritten in place.
 func (e *Engine) RebackfillGSIs(table uint32, names []string) error {
 	leave, err := e.enter()
 	if err != nil {
@@ -531,6 +583,10 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 		t.ddl.Unlock()
 		return nil
 	}
+	// An ACTIVE GSI backfills again (RebackfillGSIs) while clients query
+	// it: its entries are overwritten in place and the stale ones removed
+	// after, so a Query never misses an item the GSI held all along.
+	rebuild := ix.Status == catalog.StatusActive
 	through := map[uint32]uint64{}
 	e.mu.Lock()
 	for k, st := range e.mu.shards {
@@ -546,7 +602,23 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 	start := time.Now()
 	prefix := keycodec.GSIPrefix(table, ix.Ord)
 	b := e.db.NewBatch()
-	b.DeleteRange(prefix, keycodec.PrefixEnd(prefix))
+	if !rebuild {
+		b.DeleteRange(prefix, keycodec.PrefixEnd(prefix)) // an interrupted backfill's
+	}
+	// step commits b once it holds backfillBatch writes more.
+	writes := 0
+	step := func() error {
+		if writes++; writes%backfillBatch != 0 {
+			return nil
+		}
+		err := b.Commit(false)
+		b.Close()
+		b = e.db.NewBatch()
+		if err == nil && e.backfillStep != nil {
+			e.backfillStep()
+		}
+		return err
+	}
 	it, err := snap.NewIter(keycodec.TablePrefix(table), keycodec.PrefixEnd(keycodec.TablePrefix(table)))
 	if err != nil {
 		b.Close()
@@ -586,19 +658,22 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 			counted.Bytes += int64(size)
 			b.Set(k, encodeStored(size, attr.AppendItemJSON(nil, projected)))
 		}
-		if items++; items%backfillBatch == 0 {
-			if err := b.Commit(false); err != nil {
-				it.Close()
-				b.Close()
-				return err
-			}
+		items++
+		if err := step(); err != nil {
+			it.Close()
 			b.Close()
-			b = e.db.NewBatch()
+			return err
 		}
 	}
 	if err := it.Close(); err != nil {
 		b.Close()
 		return err
+	}
+	if rebuild {
+		if err := e.sweepGSI(def, *ix, snap, func(k []byte) error { b.Delete(k); return step() }); err != nil {
+			b.Close()
+			return err
+		}
 	}
 	b.Set(gsiStatsKey(table, ix.Ord), encodeStats(counted))
 	err = b.Commit(true)
