@@ -395,19 +395,12 @@ func TestTTLReaperRestart(t *testing.T) {
 
 	e = openTTLEngine(t, dir, clock)
 	// Changes while the reaper is down: it must find them in the stream.
-	relay, err := cdc.NewRelay(cdc.Options{Log: e.ChangeLog(), JS: b.JetStream()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = relay.Run(ctx) })
+	stopRelay := startRelay(t, e, b)
 	down := &ttlRig{t: t, e: e, clock: clock}
 	for i := range 50 {
 		put(down, i, now.Unix()+1000+int64(i))
 	}
-	cancel()
-	wg.Wait()
+	stopRelay()
 	rig = startTTL(t, e, b, clock, time.Hour, false)
 	for i := 50; i < 80; i++ {
 		put(rig, i, now.Unix()+2000+int64(i))

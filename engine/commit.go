@@ -78,6 +78,9 @@ type committer struct {
 	// before the batch becomes visible; durable that of the last batch
 	// whose commit returned. See settleDeletes.
 	batches, deleting, durable atomic.Uint64
+	// waiting counts the readers in settleDeletes, so that a batch takes
+	// the lock to wake them only when there are some.
+	waiting atomic.Int64
 	// afterCommit, when set (tests), runs once a batch's commit returned,
 	// before the batch counts as durable and its writers return.
 	afterCommit func()
@@ -102,10 +105,24 @@ func (c *committer) settleDeletes() {
 		return
 	}
 	c.mu.Lock()
+	c.waiting.Add(1)
 	for c.durable.Load() < n {
 		c.mu.durable.Wait()
 	}
+	c.waiting.Add(-1)
 	c.mu.Unlock()
+}
+
+// markDurable records that batch n's commit returned and wakes the readers
+// waiting for it. A reader counts itself in waiting before it reads
+// durable, so either it sees n or markDurable sees it.
+func (c *committer) markDurable(n uint64) {
+	c.durable.Store(n)
+	if c.waiting.Load() > 0 {
+		c.mu.Lock()
+		c.mu.durable.Broadcast()
+		c.mu.Unlock()
+	}
 }
 
 // commit queues the changes and returns once they are durable (or failed).
@@ -281,14 +298,9 @@ func (c *committer) commitBatch(q []*commitReq) {
 	if c.afterCommit != nil {
 		c.afterCommit()
 	}
-	defer func() {
-		// Counted durable even if the commit failed: nothing waits on a
-		// batch that will never be.
-		c.mu.Lock()
-		c.durable.Store(n)
-		c.mu.durable.Broadcast()
-		c.mu.Unlock()
-	}()
+	// Counted durable even if the commit failed: nothing may wait on a
+	// batch that will never be.
+	defer c.markDurable(n)
 	if err != nil {
 		err = fmt.Errorf("committing batch: %w", err)
 		e.log.Error("commit failed; writes rejected", "err", err, "requests", len(q))

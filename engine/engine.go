@@ -290,6 +290,20 @@ func (e *Engine) lockFor(key []byte) *sync.Mutex {
 	return &e.locks[e.stripe(key)]
 }
 
+// lastSeqs returns the last committed sequence number of each shard of a
+// table (its change log's end).
+func (e *Engine) lastSeqs(table uint32) map[shards.ID]shards.Seq {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[shards.ID]shards.Seq{}
+	for k, st := range e.mu.shards {
+		if k.table == table {
+			out[k.shard] = shards.Seq(st.lastSeq.Load())
+		}
+	}
+	return out
+}
+
 // settle returns once no write that held key's stripe when it was called
 // is still committing. Pebble makes a batch visible to readers as soon as
 // it is applied, before its fsync ends; a write holds its items' stripes

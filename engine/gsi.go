@@ -376,40 +376,31 @@ func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
 // sweepGSI deletes (with del) the entries of GSI ix that it held before a
 // rebuild (in snap) and that no item of snap makes: those of the items
 // changed or deleted by the changes the GSI lacked.
-func (e *Engine) sweepGSI(def *catalog.Table, ix catalog.Index, snap *kv.Snapshot, del func(key []byte) error) error {
+func (e *Engine) sweepGSI(def *catalog.Table, ix catalog.Index, snap *kv.Snapshot, del func(key []byte) error) (err error) {
 	hash, rng := gsiKeys(def, ix)
-	_, hType := def.HashKey()
-	rName, rType := def.RangeKey()
-	hName, _ := def.HashKey()
+	g := &gsiRead{hash: hash, rng: rng}
 	prefix := keycodec.GSIPrefix(def.ID, ix.Ord)
 	it, err := snap.NewIter(prefix, keycodec.PrefixEnd(prefix))
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, it.Close()) }()
 	for ok := it.First(); ok; ok = it.Next() {
-		_, _, _, pk, sk, err := keycodec.DecodeGSIKey(it.Key(), attrTypes(hash), attrTypes(rng), hType, rType)
+		key, err := lastKey(def, nil, g, it.Key())
 		if err != nil {
-			it.Close()
 			return err
 		}
-		key := attr.Item{hName: pk}
-		if sk != nil {
-			key[rName] = *sk
-		}
-		kp, err := e.itemKey(def, key, true)
+		kp, err := e.itemKey(def, keyItemOf(def, key), true)
 		if err != nil {
-			it.Close()
 			return err
 		}
 		_, js, err := readStored(snap, kp.key)
 		if err != nil {
-			it.Close()
 			return err
 		}
 		var item attr.Item
 		if js != nil {
 			if item, err = decodeImage(js); err != nil {
-				it.Close()
 				return err
 			}
 		}
@@ -417,11 +408,10 @@ func (e *Engine) sweepGSI(def *catalog.Table, ix catalog.Index, snap *kv.Snapsho
 			continue // the backfill wrote it again
 		}
 		if err := del(bytes.Clone(it.Key())); err != nil {
-			it.Close()
 			return err
 		}
 	}
-	return it.Close()
+	return nil
 }
 
 // RebackfillGSIs makes the GSIs named of a table backfill again (their
@@ -588,13 +578,9 @@ func (e *Engine) BackfillGSI(table uint32, name string) error {
 	// after, so a Query never misses an item the GSI held all along.
 	rebuild := ix.Status == catalog.StatusActive
 	through := map[uint32]uint64{}
-	e.mu.Lock()
-	for k, st := range e.mu.shards {
-		if k.table == table {
-			through[uint32(k.shard)] = st.lastSeq.Load()
-		}
+	for sh, seq := range e.lastSeqs(table) {
+		through[uint32(sh)] = uint64(seq)
 	}
-	e.mu.Unlock()
 	snap := e.db.NewSnapshot()
 	t.ddl.Unlock()
 	defer snap.Close()
@@ -709,14 +695,7 @@ func (e *Engine) WaitGSI(name string, timeout time.Duration) error {
 		return attr.Errorf(ErrTableNotFound, "Requested resource not found")
 	}
 	def := t.def.Load()
-	target := map[shards.ID]shards.Seq{}
-	e.mu.Lock()
-	for k, st := range e.mu.shards {
-		if k.table == def.ID {
-			target[k.shard] = shards.Seq(st.lastSeq.Load())
-		}
-	}
-	e.mu.Unlock()
+	target := e.lastSeqs(def.ID)
 	deadline := time.Now().Add(timeout)
 	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
 		behind := false
@@ -760,14 +739,7 @@ func (e *Engine) GSILags() ([]GSILag, error) {
 			continue
 		}
 		var behind int64
-		e.mu.Lock()
-		last := map[shards.ID]shards.Seq{}
-		for k, st := range e.mu.shards {
-			if k.table == def.ID {
-				last[k.shard] = shards.Seq(st.lastSeq.Load())
-			}
-		}
-		e.mu.Unlock()
+		last := e.lastSeqs(def.ID)
 		for sh, seq := range last {
 			pos, err := e.GSIPosition(def.ID, sh)
 			if err != nil {

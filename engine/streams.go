@@ -288,14 +288,7 @@ func (e *Engine) StreamShards(table uint32, label string) ([]StreamShard, error)
 		return nil, err
 	}
 	defer leave()
-	last := map[shards.ID]shards.Seq{}
-	e.mu.Lock()
-	for k, st := range e.mu.shards {
-		if k.table == table {
-			last[k.shard] = shards.Seq(st.lastSeq.Load())
-		}
-	}
-	e.mu.Unlock()
+	last := e.lastSeqs(table)
 	all, err := e.lineage(table)
 	if err != nil {
 		return nil, err

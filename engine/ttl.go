@@ -251,14 +251,7 @@ func (e *Engine) BackfillTTL(table uint32, streamSeq uint64) error {
 		return nil
 	}
 	name := def.TTL.Attribute
-	through := map[shards.ID]shards.Seq{}
-	e.mu.Lock()
-	for k, st := range e.mu.shards {
-		if k.table == table {
-			through[k.shard] = shards.Seq(st.lastSeq.Load())
-		}
-	}
-	e.mu.Unlock()
+	through := e.lastSeqs(table)
 	snap := e.db.NewSnapshot()
 	t.ddl.Unlock()
 	defer snap.Close()
@@ -586,14 +579,7 @@ func (e *Engine) TTLLags(now time.Time) ([]TTLLag, error) {
 			return nil, err
 		}
 		lag.Ready = state == TTLReady
-		last := map[shards.ID]shards.Seq{}
-		e.mu.Lock()
-		for k, st := range e.mu.shards {
-			if k.table == id {
-				last[k.shard] = shards.Seq(st.lastSeq.Load())
-			}
-		}
-		e.mu.Unlock()
+		last := e.lastSeqs(id)
 		for sh, seq := range last {
 			pos, err := e.TTLPosition(id, sh)
 			if err != nil {
@@ -630,14 +616,7 @@ func (e *Engine) WaitTTL(name string, timeout time.Duration) error {
 		return notFound(name)
 	}
 	def := t.def.Load()
-	target := map[shards.ID]shards.Seq{}
-	e.mu.Lock()
-	for k, st := range e.mu.shards {
-		if k.table == def.ID {
-			target[k.shard] = shards.Seq(st.lastSeq.Load())
-		}
-	}
-	e.mu.Unlock()
+	target := e.lastSeqs(def.ID)
 	deadline := time.Now().Add(timeout)
 	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
 		behind := false

@@ -40,10 +40,7 @@ func GSIHash(version uint8, gpk []attr.Value) shards.Hash {
 // GSIPrefix is the prefix of every entry of one global secondary index of a
 // table (index is the GSI's ordinal, catalog.Index.Ord).
 func GSIPrefix(tableID uint32, index uint8) []byte {
-	k := make([]byte, 0, 16)
-	k = append(k, prefixGSI)
-	k = binary.BigEndian.AppendUint32(k, tableID)
-	return append(k, index)
+	return indexPrefix(prefixGSI, tableID, index)
 }
 
 // GSITablePrefix is the prefix of every GSI entry of a table.

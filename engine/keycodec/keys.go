@@ -185,8 +185,14 @@ func DroppedPrefix() []byte { return []byte{prefixDropped} }
 // IndexPrefix is the prefix of every entry of one local secondary index of a
 // table (index is the LSI's position in the table's definition).
 func IndexPrefix(tableID uint32, index uint8) []byte {
+	return indexPrefix(prefixIndex, tableID, index)
+}
+
+// indexPrefix is the prefix of one index's entries in the key family kind
+// (LSI or GSI), with room for the rest of an entry key.
+func indexPrefix(kind byte, tableID uint32, index uint8) []byte {
 	k := make([]byte, 0, 16)
-	k = append(k, prefixIndex)
+	k = append(k, kind)
 	k = binary.BigEndian.AppendUint32(k, tableID)
 	return append(k, index)
 }
