@@ -52,6 +52,10 @@ type Config struct {
 	// TTLInterval is how often the TTL reaper deletes the items that have
 	// expired: an item goes within about this plus the expiry index's lag.
 	TTLInterval time.Duration `yaml:"ttl-interval"`
+	// ItemCacheMB is how many MiB of recently written items the engine
+	// keeps in memory to answer the read every write makes of the item it
+	// replaces; 0 turns the cache off.
+	ItemCacheMB int `yaml:"item-cache-mb"`
 	// Triggers are function triggers to create, or update to these
 	// settings, at start (they are managed at run time with `sluice
 	// triggers`, and persist).
@@ -77,6 +81,7 @@ func Default() Config {
 
 		StreamShardRollover: 4 * time.Hour,
 		TTLInterval:         time.Second,
+		ItemCacheMB:         16,
 	}
 }
 
@@ -183,6 +188,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TTLInterval < 10*time.Millisecond || c.TTLInterval > time.Hour {
 		errs = append(errs, fmt.Errorf("ttl-interval: %s is not within 10ms..1h", c.TTLInterval))
+	}
+	if c.ItemCacheMB < 0 || c.ItemCacheMB > 1<<16 {
+		errs = append(errs, fmt.Errorf("item-cache-mb: %d is not within 0..65536", c.ItemCacheMB))
 	}
 	names := map[string]bool{}
 	for i := range c.Triggers {

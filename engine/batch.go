@@ -263,7 +263,7 @@ func (e *Engine) BatchWrite(req BatchWriteRequest) (BatchWriteResult, error) {
 	at := map[string]int{} // table name -> index in res.Capacity
 	changes := make([]change, 0, len(ops))
 	changeOf := make([]int, len(ops)) // op -> index in changes, -1 for none
-	current, err := e.db.ProbeAll(keys)
+	current, err := e.readCurrentAll(keys)
 	if err != nil {
 		return BatchWriteResult{}, err
 	}

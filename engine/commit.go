@@ -131,8 +131,19 @@ func (c *committer) commit(changes []change) error {
 }
 
 // commitWith is commit with store writes that have no change record; the
-// changes and the sets commit atomically.
+// changes and the sets commit atomically. The caller holds the lock
+// stripes of the changes' items: the item cache learns their new values
+// (or forgets them if the commit failed) before it lets go.
 func (c *committer) commitWith(changes []change, sets []rawSet) error {
+	err := c.queueAndWait(changes, sets)
+	c.e.items.committed(changes, err)
+	return err
+}
+
+// queueAndWait queues a request and returns once it committed: as leader
+// if no batch is being committed or the previous leader handed it the lead,
+// else when a leader committed it.
+func (c *committer) queueAndWait(changes []change, sets []rawSet) error {
 	r := reqPool.Get().(*commitReq)
 	r.changes, r.sets = changes, sets
 	defer func() {

@@ -48,6 +48,9 @@ type Options struct {
 	// with local secondary indexes may hold (its items and their LSI
 	// entries); 0 means DefaultItemCollectionLimit, DynamoDB's 10 GB.
 	ItemCollectionLimit int64
+	// ItemCacheBytes bounds the cache of recently written items
+	// (itemcache.go); 0 means DefaultItemCacheBytes, negative disables it.
+	ItemCacheBytes int64
 }
 
 // Engine is an open database.
@@ -64,6 +67,8 @@ type Engine struct {
 	live sync.RWMutex
 
 	committer *committer
+	// items caches the stored values of recently written items.
+	items *itemCache
 	// lastTokenSweep is when expired transaction tokens were last swept
 	// (Unix nanoseconds).
 	lastTokenSweep atomic.Int64
@@ -172,6 +177,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.committer = newCommitter(e)
+	e.items = newItemCache(opts.ItemCacheBytes)
 	return e, nil
 }
 

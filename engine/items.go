@@ -219,10 +219,50 @@ func (e *Engine) beginWrite(name string) (*table, *catalog.Table, func(), error)
 }
 
 // readCurrent returns the stored item at key: its size and canonical JSON
-// (nil if absent). Writes read the item they replace, and most inserts find
-// none, so it probes with every level's bloom filter (kv.DB.Probe).
+// (nil if absent), from the item cache if it has the key (the JSON is then
+// shared: don't modify it). Writes read the item they replace, and most
+// inserts find none, so it otherwise probes with every level's bloom
+// filter (kv.DB.Probe).
 func (e *Engine) readCurrent(key []byte) (int, []byte, error) {
+	if v, ok := e.items.get(key); ok {
+		return storedOrAbsent(v)
+	}
 	return found(e.db.Probe(key))
+}
+
+// readCurrentAll is readCurrent's read for several distinct keys (the items
+// of a batch, which holds their stripes): the stored values, nil where an
+// item is absent, from the item cache or else through one sorted iterator
+// (kv.DB.ProbeAll).
+func (e *Engine) readCurrentAll(keys [][]byte) ([][]byte, error) {
+	vals := make([][]byte, len(keys))
+	var missed []int
+	for i, k := range keys {
+		v, ok := e.items.get(k)
+		if !ok {
+			missed = append(missed, i)
+			continue
+		}
+		vals[i] = v
+	}
+	if len(missed) == 0 {
+		return vals, nil
+	}
+	probe := keys
+	if len(missed) < len(keys) {
+		probe = make([][]byte, len(missed))
+		for j, i := range missed {
+			probe[j] = keys[i]
+		}
+	}
+	got, err := e.db.ProbeAll(probe)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missed {
+		vals[i] = got[j]
+	}
+	return vals, nil
 }
 
 // readStored returns the stored item at key as r sees it (the live store or

@@ -521,7 +521,7 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 	defer unlock()
 	// The items in key order through one iterator (the entries come in
 	// expiry order): a seek reuses the blocks the one before loaded.
-	stored, err := e.db.ProbeAll(keys)
+	stored, err := e.readCurrentAll(keys)
 	if err != nil {
 		return 0, err
 	}

@@ -96,6 +96,7 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 
 		StreamShardPeriod: cfg.StreamShardRollover,
 		Retention:         cfg.Retention,
+		ItemCacheBytes:    itemCacheBytes(cfg.ItemCacheMB),
 	})
 	if err != nil {
 		if isLocked(err) {
@@ -278,4 +279,13 @@ func isLocked(err error) bool {
 // oneLine joins the lines of a multi-error (errors.Join) with "; ".
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// itemCacheBytes is the engine's ItemCacheBytes for item-cache-mb: 0 turns
+// the cache off.
+func itemCacheBytes(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }
