@@ -88,6 +88,14 @@ func benchItem(b *testing.B, pk string, exp int64) attr.Item {
 	return attr.Item{"pk": attr.S(pk), "exp": ttlSecs(b, exp), "payload": attr.S(strings.Repeat("x", 120))}
 }
 
+// putFresh puts into table an item with the next key of seq ("f1",
+// "f2", ...), due an hour after now.
+func (r *ttlBenchRig) putFresh(table string, seq *atomic.Int64, now time.Time) error {
+	k := fmt.Sprint("f", seq.Add(1))
+	_, err := r.e.PutItem(engine.PutRequest{Table: table, Item: benchItem(r.b, k, now.Unix()+3600)})
+	return err
+}
+
 // fill writes n items with TTL exp to table, 25 to a BatchWriteItem, from
 // 8 writers.
 func (r *ttlBenchRig) fill(table, prefix string, n int, exp int64) {
@@ -210,8 +218,7 @@ func benchTTLForeground(b *testing.B, writers int) {
 			for range writers {
 				wg.Go(func() {
 					for time.Now().Before(stop) {
-						k := fmt.Sprint("f", seq.Add(1))
-						if _, err := r.e.PutItem(engine.PutRequest{Table: table, Item: benchItem(b, k, now.Unix()+3600)}); err != nil {
+						if err := r.putFresh(table, &seq, now); err != nil {
 							b.Error(err)
 							return
 						}
@@ -301,8 +308,7 @@ func BenchmarkTTLIndex(b *testing.B) {
 				wg.Go(func() {
 					for i := w; i < rate; i += writers {
 						time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / rate)))
-						k := fmt.Sprint("f", seq.Add(1))
-						if _, err := r.e.PutItem(engine.PutRequest{Table: table, Item: benchItem(b, k, now.Unix()+3600)}); err != nil {
+						if err := r.putFresh(table, &seq, now); err != nil {
 							b.Error(err)
 							return
 						}

@@ -420,15 +420,11 @@ func (e *Engine) sweepGSI(def *catalog.Table, ix catalog.Index, snap *kv.Snapsho
 // (GSIGapError). They stay ACTIVE, with Backfilling set, while their
 // entries are rewritten in place.
 func (e *Engine) RebackfillGSIs(table uint32, names []string) error {
-	leave, err := e.enter()
-	if err != nil {
+	t, leave, err := e.enterTable(table)
+	if t == nil {
 		return err
 	}
 	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return nil
-	}
 	newDef, err := e.updateGSIs(t, func(ix *catalog.Index) {
 		if slices.Contains(names, ix.Name) {
 			ix.Backfilling = true
@@ -552,15 +548,11 @@ const backfillBatch = 1000
 // interleave. A GSI that is gone, or a table dropped meanwhile, ends it
 // without error.
 func (e *Engine) BackfillGSI(table uint32, name string) error {
-	leave, err := e.enter()
-	if err != nil {
+	t, leave, err := e.enterTable(table)
+	if t == nil {
 		return err
 	}
 	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return nil
-	}
 	t.ddl.Lock()
 	def := t.def.Load()
 	var ix *catalog.Index

@@ -236,24 +236,18 @@ func (e *Engine) readCurrent(key []byte) (int, []byte, error) {
 // (kv.DB.ProbeAll).
 func (e *Engine) readCurrentAll(keys [][]byte) ([][]byte, error) {
 	vals := make([][]byte, len(keys))
-	var missed []int
+	var missed []int   // indexes into keys of the cache's misses
+	var probe [][]byte // their keys
 	for i, k := range keys {
-		v, ok := e.items.get(k)
-		if !ok {
-			missed = append(missed, i)
+		if v, ok := e.items.get(k); ok {
+			vals[i] = v
 			continue
 		}
-		vals[i] = v
+		missed = append(missed, i)
+		probe = append(probe, k)
 	}
-	if len(missed) == 0 {
+	if len(probe) == 0 {
 		return vals, nil
-	}
-	probe := keys
-	if len(missed) < len(keys) {
-		probe = make([][]byte, len(missed))
-		for j, i := range missed {
-			probe[j] = keys[i]
-		}
 	}
 	got, err := e.db.ProbeAll(probe)
 	if err != nil {

@@ -81,11 +81,11 @@ func (e *Engine) tableByID(id uint32) (*table, bool) {
 	return nil, false
 }
 
-// holdLive enters the engine and read-locks the DDL of the live table id,
-// for work that must not interleave with DDL on it; release undoes both.
-// t is nil (and nothing is held) if the table is gone or being dropped.
-func (e *Engine) holdLive(id uint32) (t *table, release func(), err error) {
-	leave, err := e.enter()
+// enterTable enters the engine (Engine.enter) and looks up a table by id.
+// When the table is gone (or on error) t is nil and leave need not be
+// called.
+func (e *Engine) enterTable(id uint32) (t *table, leave func(), err error) {
+	leave, err = e.enter()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,6 +93,17 @@ func (e *Engine) holdLive(id uint32) (t *table, release func(), err error) {
 	if !ok {
 		leave()
 		return nil, nil, nil
+	}
+	return t, leave, nil
+}
+
+// holdLive enters the engine and read-locks the DDL of the live table id,
+// for work that must not interleave with DDL on it; release undoes both.
+// t is nil (and nothing is held) if the table is gone or being dropped.
+func (e *Engine) holdLive(id uint32) (t *table, release func(), err error) {
+	t, leave, err := e.enterTable(id)
+	if t == nil {
+		return nil, nil, err
 	}
 	t.ddl.RLock()
 	if t.dropped {

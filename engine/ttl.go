@@ -235,15 +235,11 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 // dropped meanwhile, or with TTL disabled, ends it without error. The
 // caller serializes ApplyTTL, BackfillTTL and DropTTL of a table.
 func (e *Engine) BackfillTTL(table uint32, streamSeq uint64) error {
-	leave, err := e.enter()
-	if err != nil {
+	t, leave, err := e.enterTable(table)
+	if t == nil {
 		return err
 	}
 	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return nil
-	}
 	t.ddl.Lock()
 	def := t.def.Load()
 	if t.dropped || !def.TTL.Enabled {
@@ -423,15 +419,11 @@ func TTLDue(v attr.Number, now time.Time) bool {
 // attribute has none. The entries may trail the table by the records the
 // reaper has yet to apply: ExpireTTL checks each item again.
 func (e *Engine) ExpiredTTL(table uint32, now time.Time, after *TTLEntry, limit int) (due []TTLEntry, err error) {
-	leave, err := e.enter()
-	if err != nil {
+	t, leave, err := e.enterTable(table)
+	if t == nil {
 		return nil, err
 	}
 	defer leave()
-	t, ok := e.tableByID(table)
-	if !ok {
-		return nil, nil
-	}
 	def := t.def.Load()
 	name, ok, err := e.ttlIndexed(table)
 	if err != nil || !ok || !def.TTL.Enabled || name != def.TTL.Attribute {
