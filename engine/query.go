@@ -479,14 +479,15 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 		if p.check != nil {
 			e.checkSortKey(p, it.Key())
 		}
-		if err := e.settlePage(p, it.Key()); err != nil {
+		itemKey, err := p.itemKey(it.Key())
+		if err != nil {
 			return ReadResult{}, err
 		}
 		res.ScannedCount++
 		read += size
 		entries += size
 		if p.fetch {
-			itemSize, itemJS, err := e.fetchItem(p, it.Key())
+			itemSize, itemJS, err := readStored(e.db, itemKey)
 			if err != nil {
 				return ReadResult{}, err
 			}
@@ -495,6 +496,9 @@ func (e *Engine) readPage(p page, lower, upper []byte, forward bool) (ReadResult
 				read += itemSize
 				fetched += float64(units(itemSize, 4096))
 			}
+		}
+		if itemKey != nil {
+			e.settle(itemKey)
 		}
 		var item attr.Item
 		pass := true
@@ -624,43 +628,22 @@ func lastKey(def *catalog.Table, ix *lsiRead, g *gsiRead, k []byte) (attr.Item, 
 	return key, nil
 }
 
-// fetchItem reads from the table the item an LSI entry points to: its size
-// and JSON, nil if it no longer exists.
-func (e *Engine) fetchItem(p page, entry []byte) (int, []byte, error) {
-	key, err := p.lsiItemKey(entry)
-	if err != nil {
-		return 0, nil, err
+// itemKey is the storage key of the item a page row at key is (a table's)
+// or indexes (an LSI entry, written in its item's batch), which the read
+// settles (Engine.settle); nil for a GSI's entry, which the stream wrote
+// from a durable change.
+func (p page) itemKey(key []byte) ([]byte, error) {
+	switch {
+	case p.gsi != nil:
+		return nil, nil
+	case p.index == nil:
+		return key, nil
 	}
-	return readStored(e.db, key)
-}
-
-// lsiItemKey is the storage key of the item an LSI entry of p's index
-// indexes.
-func (p page) lsiItemKey(entry []byte) ([]byte, error) {
 	_, hType := p.def.HashKey()
 	_, rType := p.def.RangeKey()
-	h, pk, _, sk, err := keycodec.DecodeIndexKey(entry, hType, p.index.skType, rType)
+	h, pk, _, sk, err := keycodec.DecodeIndexKey(key, hType, p.index.skType, rType)
 	if err != nil {
 		return nil, err
 	}
 	return keycodec.ItemKey(nil, p.def.ID, h, pk, sk), nil
-}
-
-// settlePage settles (Engine.settle) the item a page read at key: the
-// table's item, or the one an LSI entry indexes (written in its item's
-// batch). A GSI's entries come from the stream, which holds only durable
-// changes.
-func (e *Engine) settlePage(p page, key []byte) error {
-	switch {
-	case p.gsi != nil:
-		return nil
-	case p.index != nil:
-		item, err := p.lsiItemKey(key)
-		if err != nil {
-			return err
-		}
-		key = item
-	}
-	e.settle(key)
-	return nil
 }

@@ -43,6 +43,10 @@ func TestReadsSettle(t *testing.T) {
 			_, err := e.Query(QueryRequest{Table: "q", Index: "keys", Hash: attr.S("p"), Forward: true})
 			return err
 		}},
+		{"Query of an LSI fetching its items", key, func() error {
+			_, err := e.Query(QueryRequest{Table: "q", Index: "keys", Hash: attr.S("p"), Forward: true, Fetch: true})
+			return err
+		}},
 		{"Scan", key, func() error { _, err := e.Scan(ScanRequest{Table: "q"}); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
