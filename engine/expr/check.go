@@ -279,6 +279,9 @@ func checkLeaf(k Kind, c *Cond, r *resolver) error {
 			}
 		}
 	case CondBetween:
+		for _, b := range c.Args[1:] {
+			checkDistinct(es, "BETWEEN", c.Args[0], b)
+		}
 		for _, a := range c.Args {
 			if t := staticType(a); t != attr.TypeInvalid && !orderable(t) {
 				es.add(lFunction, msgOperandType, "BETWEEN", t)
@@ -294,6 +297,9 @@ func checkLeaf(k Kind, c *Cond, r *resolver) error {
 			}
 		}
 	case CondIn:
+		for _, b := range c.Args[1:] {
+			checkDistinct(es, "IN", c.Args[0], b)
+		}
 		if n := len(c.Args) - 1; n > MaxInOperands {
 			es.add(lFunction, msgInTooMany, n)
 		}

@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"slices"
+
 	"github.com/sluicedb/sluice/engine/attr"
 )
 
@@ -193,20 +195,18 @@ func (p *Projection) Project(item attr.Item) attr.Item { return ProjectPaths(ite
 // to refuse a filter on a key attribute, as DynamoDB does).
 func (c *Condition) Attributes() []string {
 	var out []string
-	seen := map[string]bool{}
-	var operand func(o *Operand)
-	operand = func(o *Operand) {
-		if o == nil {
-			return
-		}
-		if o.Kind == OpPath && len(o.Path) > 0 && !seen[o.Path[0].Name] {
-			seen[o.Path[0].Name] = true
-			out = append(out, o.Path[0].Name)
-		}
-		for _, a := range o.Args {
-			operand(a)
+	for _, p := range c.Paths() {
+		if !slices.Contains(out, p[0].Name) {
+			out = append(out, p[0].Name)
 		}
 	}
+	return out
+}
+
+// Paths returns the document paths the condition reads, in the order
+// written.
+func (c *Condition) Paths() []Path {
+	var out []Path
 	var cond func(x *Cond)
 	cond = func(x *Cond) {
 		if x == nil {
@@ -215,9 +215,22 @@ func (c *Condition) Attributes() []string {
 		cond(x.L)
 		cond(x.R)
 		for _, a := range x.Args {
-			operand(a)
+			out = appendPaths(out, a)
 		}
 	}
 	cond(c.Root)
+	return out
+}
+
+// appendPaths appends the document paths of o and its arguments.
+func appendPaths(out []Path, o *Operand) []Path {
+	if o == nil {
+		return out
+	}
+	walkOperands(o, func(o *Operand) {
+		if o.Kind == OpPath && len(o.Path) > 0 {
+			out = append(out, o.Path)
+		}
+	})
 	return out
 }

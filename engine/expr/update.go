@@ -161,6 +161,16 @@ func checkUpdatePath(es *errSet, r *resolver, p Path) {
 // ones first.
 func checkSetValue(es *errSet, v *Operand) {
 	walkPost(v, func(o *Operand) {
+		// list_append makes a SET value only at the top: DynamoDB refuses
+		// it inside another function and as an operand of + or -.
+		switch o.Kind {
+		case OpIfNotExists, OpListAppend, OpPlus, OpMinus:
+			for _, a := range o.Args {
+				if a.Kind == OpListAppend {
+					es.add(uFunction, msgMisusedFn, a.fnName())
+				}
+			}
+		}
 		switch o.Kind {
 		case OpIfNotExists, OpListAppend:
 			name := o.fnName()
@@ -215,6 +225,20 @@ func (u *Update) Paths() []Path {
 	for _, c := range u.Clauses {
 		for _, a := range c {
 			out = append(out, a.Path)
+		}
+	}
+	return out
+}
+
+// ReadPaths returns the document paths the update's SET values read, in
+// the order written.
+func (u *Update) ReadPaths() []Path {
+	var out []Path
+	for _, c := range u.Clauses {
+		for _, a := range c {
+			if a.Kind == ActSet {
+				out = appendPaths(out, a.Value)
+			}
 		}
 	}
 	return out
