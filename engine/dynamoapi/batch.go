@@ -314,6 +314,9 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := scalarKeys(a.lookup(names[k]), projPaths(proj)); err != nil {
+			return nil, err
+		}
 		projs[i] = proj
 		seen := make(map[string]struct{}, len(ka.Keys))
 		for _, key := range ka.Keys {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/expr"
 )
 
@@ -231,4 +232,63 @@ func (p *exprParams) legacyUnsupported() error {
 // support yet.
 func notSupported(member string) error {
 	return attr.Invalid("%s is not supported yet", member)
+}
+
+// msgNestedKey: a document path goes inside a key attribute ("Key") or a
+// secondary index's key attribute ("IndexKey").
+const msgNestedKey = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: %s: %s"
+
+// scalarKeys refuses a document path that goes inside (a.b, a[0]) a key
+// attribute of the table or of one of its secondary indexes, whichever
+// expression of the request it is in: key attributes are scalars. Like
+// DynamoDB it names the table's keys before the indexes', whatever the
+// order of the paths. A nil def (no such table) passes; the engine reports
+// the table.
+func scalarKeys(def *catalog.Table, paths ...[]expr.Path) error {
+	if def == nil {
+		return nil
+	}
+	var nested []string
+	for _, list := range paths {
+		for _, p := range list {
+			if len(p) > 1 {
+				nested = append(nested, p[0].Name)
+			}
+		}
+	}
+	if len(nested) == 0 {
+		return nil
+	}
+	for _, k := range def.KeySchema {
+		if slices.Contains(nested, k.Name) {
+			return attr.Invalid(msgNestedKey, "Key", k.Name)
+		}
+	}
+	for _, list := range [][]catalog.Index{def.GSIs, def.LSIs} {
+		for _, ix := range list {
+			for _, k := range ix.KeySchema {
+				if slices.Contains(nested, k.Name) {
+					return attr.Invalid(msgNestedKey, "IndexKey", k.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// condPaths returns the document paths of a condition given as an
+// expression (a legacy condition names attributes, not paths).
+func condPaths(c engine.Condition) []expr.Path {
+	if c, ok := c.(*expr.Condition); ok && c != nil {
+		return c.Paths()
+	}
+	return nil
+}
+
+// projPaths returns a projection's paths; nil projects nothing.
+func projPaths(p *expr.Projection) []expr.Path {
+	if p == nil {
+		return nil
+	}
+	return p.Paths
 }

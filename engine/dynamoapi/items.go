@@ -135,6 +135,9 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 			return nil, err
 		}
 	}
+	if err := scalarKeys(def, condPaths(cond)); err != nil {
+		return nil, err
+	}
 	res, err := a.e.PutItem(engine.PutRequest{
 		Table:                    name,
 		Item:                     in.Item,
@@ -215,6 +218,9 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := scalarKeys(a.lookup(name), condPaths(cond)); err != nil {
+		return nil, err
+	}
 	res, err := a.e.DeleteItem(engine.DeleteRequest{
 		Table:                    name,
 		Key:                      in.Key,
@@ -261,6 +267,9 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	proj, err := x.projection(in.ProjectionExpression, in.AttributesToGet)
 	if err != nil {
+		return nil, err
+	}
+	if err := scalarKeys(a.lookup(name), projPaths(proj)); err != nil {
 		return nil, err
 	}
 	res, err := a.e.GetItem(engine.GetRequest{

@@ -318,7 +318,15 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// DynamoDB's order: the projection's paths, a filter on the key, the
+	// filter's paths.
+	if err := scalarKeys(def, projPaths(proj)); err != nil {
+		return nil, err
+	}
 	if err := filterOnKey(filter, in.QueryFilter, keyAttributes(ks)...); err != nil {
+		return nil, err
+	}
+	if err := scalarKeys(def, condPaths(filter)); err != nil {
 		return nil, err
 	}
 	lsi := ix

@@ -360,8 +360,12 @@ func (a *api) transactGetItems(_ context.Context, req *wire.Request) (any, error
 		if err != nil {
 			return nil, err
 		}
+		table := a.resolveName(*g.TableName)
+		if err := scalarKeys(a.lookup(table), projPaths(proj)); err != nil {
+			return nil, err
+		}
 		projs[i] = proj
-		gets[i] = engine.TxGet{Table: a.resolveName(*g.TableName), Key: g.Key}
+		gets[i] = engine.TxGet{Table: table, Key: g.Key}
 	}
 	res, err := a.e.TransactGet(gets)
 	if err != nil {

@@ -112,6 +112,9 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		if c != nil {
 			cond = c
 		}
+		if err := a.updateScalarKeys(name, u, cond); err != nil {
+			return nil, err
+		}
 	}
 	capMode := capacityMode(in.ReturnConsumedCapacity)
 	res, err := a.e.UpdateItem(engine.UpdateRequest{
@@ -134,4 +137,26 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		r.raw("ItemCollectionMetrics", collectionMetric(res.Collection))
 	}
 	return r.bytes(), nil
+}
+
+// updateScalarKeys refuses an UpdateItem whose expressions go inside a key
+// attribute (see scalarKeys). An update that writes a key attribute of the
+// table is left to the engine, which refuses it first, as DynamoDB does.
+func (a *api) updateScalarKeys(name string, u *expr.Update, cond engine.Condition) error {
+	def := a.lookup(name)
+	if def == nil {
+		return nil
+	}
+	var targets, reads []expr.Path
+	if u != nil {
+		targets, reads = u.Paths(), u.ReadPaths()
+	}
+	for _, p := range targets {
+		for _, k := range def.KeySchema {
+			if p[0].Name == k.Name {
+				return nil
+			}
+		}
+	}
+	return scalarKeys(def, targets, reads, condPaths(cond))
 }
