@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine/attr"
@@ -117,6 +118,11 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 		}
 	}
 
+	if req.Update != nil {
+		if err := updateScalarKeys(def, req.Update, paths); err != nil {
+			return UpdateResult{}, err
+		}
+	}
 	next, size, newJSON, err := nextImage(def, kp, req.Update, old, oldJSON != nil)
 	if err != nil {
 		return UpdateResult{}, err
@@ -237,4 +243,56 @@ func projectedJSON(item attr.Item, paths []expr.Path) []byte {
 		}
 	}
 	return attr.AppendItemJSON(nil, p)
+}
+
+// msgNestedKey: a document path goes inside a key attribute ("Key") or a
+// secondary index's key attribute ("IndexKey").
+const msgNestedKey = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: %s: %s"
+
+// ScalarKeys refuses a document path that goes inside (a.b, a[0]) a key
+// attribute of the table or of one of its secondary indexes: key
+// attributes are scalars. Like DynamoDB it names the table's keys before
+// the indexes', whatever the order of the paths. A nil def passes (the
+// table is reported elsewhere).
+func ScalarKeys(def *catalog.Table, paths ...[]expr.Path) error {
+	if def == nil {
+		return nil
+	}
+	var nested []string
+	for _, list := range paths {
+		for _, p := range list {
+			if len(p) > 1 {
+				nested = append(nested, p[0].Name)
+			}
+		}
+	}
+	if len(nested) == 0 {
+		return nil
+	}
+	for _, k := range def.KeySchema {
+		if slices.Contains(nested, k.Name) {
+			return attr.Invalid(msgNestedKey, "Key", k.Name)
+		}
+	}
+	for _, list := range [][]catalog.Index{def.GSIs, def.LSIs} {
+		for _, ix := range list {
+			for _, k := range ix.KeySchema {
+				if slices.Contains(nested, k.Name) {
+					return attr.Invalid(msgNestedKey, "IndexKey", k.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// updateScalarKeys applies ScalarKeys to the paths an update writes and
+// reads. DynamoDB checks them once the condition has passed, unlike the
+// condition's own paths, which it checks before reading the item.
+func updateScalarKeys(def *catalog.Table, u Updater, writes []expr.Path) error {
+	var reads []expr.Path
+	if r, ok := u.(interface{ ReadPaths() []expr.Path }); ok {
+		reads = r.ReadPaths()
+	}
+	return ScalarKeys(def, writes, reads)
 }

@@ -314,7 +314,7 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := scalarKeys(a.lookup(names[k]), projPaths(proj)); err != nil {
+		if err := engine.ScalarKeys(a.lookup(names[k]), projPaths(proj)); err != nil {
 			return nil, err
 		}
 		projs[i] = proj

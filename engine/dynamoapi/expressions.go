@@ -9,7 +9,6 @@ import (
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
-	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/expr"
 )
 
@@ -232,48 +231,6 @@ func (p *exprParams) legacyUnsupported() error {
 // support yet.
 func notSupported(member string) error {
 	return attr.Invalid("%s is not supported yet", member)
-}
-
-// msgNestedKey: a document path goes inside a key attribute ("Key") or a
-// secondary index's key attribute ("IndexKey").
-const msgNestedKey = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: %s: %s"
-
-// scalarKeys refuses a document path that goes inside (a.b, a[0]) a key
-// attribute of the table or of one of its secondary indexes, whichever
-// expression of the request it is in: key attributes are scalars. Like
-// DynamoDB it names the table's keys before the indexes', whatever the
-// order of the paths. A nil def (no such table) passes; the engine reports
-// the table.
-func scalarKeys(def *catalog.Table, paths ...[]expr.Path) error {
-	if def == nil {
-		return nil
-	}
-	var nested []string
-	for _, list := range paths {
-		for _, p := range list {
-			if len(p) > 1 {
-				nested = append(nested, p[0].Name)
-			}
-		}
-	}
-	if len(nested) == 0 {
-		return nil
-	}
-	for _, k := range def.KeySchema {
-		if slices.Contains(nested, k.Name) {
-			return attr.Invalid(msgNestedKey, "Key", k.Name)
-		}
-	}
-	for _, list := range [][]catalog.Index{def.GSIs, def.LSIs} {
-		for _, ix := range list {
-			for _, k := range ix.KeySchema {
-				if slices.Contains(nested, k.Name) {
-					return attr.Invalid(msgNestedKey, "IndexKey", k.Name)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // condPaths returns the document paths of a condition given as an

@@ -135,7 +135,7 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 			return nil, err
 		}
 	}
-	if err := scalarKeys(def, condPaths(cond)); err != nil {
+	if err := engine.ScalarKeys(def, condPaths(cond)); err != nil {
 		return nil, err
 	}
 	res, err := a.e.PutItem(engine.PutRequest{
@@ -218,7 +218,7 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := scalarKeys(a.lookup(name), condPaths(cond)); err != nil {
+	if err := engine.ScalarKeys(a.lookup(name), condPaths(cond)); err != nil {
 		return nil, err
 	}
 	res, err := a.e.DeleteItem(engine.DeleteRequest{
@@ -269,7 +269,7 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := scalarKeys(a.lookup(name), projPaths(proj)); err != nil {
+	if err := engine.ScalarKeys(a.lookup(name), projPaths(proj)); err != nil {
 		return nil, err
 	}
 	res, err := a.e.GetItem(engine.GetRequest{

@@ -320,13 +320,13 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	}
 	// DynamoDB's order: the projection's paths, a filter on the key, the
 	// filter's paths.
-	if err := scalarKeys(def, projPaths(proj)); err != nil {
+	if err := engine.ScalarKeys(def, projPaths(proj)); err != nil {
 		return nil, err
 	}
 	if err := filterOnKey(filter, in.QueryFilter, keyAttributes(ks)...); err != nil {
 		return nil, err
 	}
-	if err := scalarKeys(def, condPaths(filter)); err != nil {
+	if err := engine.ScalarKeys(def, condPaths(filter)); err != nil {
 		return nil, err
 	}
 	lsi := ix

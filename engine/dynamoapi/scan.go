@@ -103,10 +103,10 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := scalarKeys(def, projPaths(proj)); err != nil {
+	if err := engine.ScalarKeys(def, projPaths(proj)); err != nil {
 		return nil, err
 	}
-	if err := scalarKeys(def, condPaths(filter)); err != nil {
+	if err := engine.ScalarKeys(def, condPaths(filter)); err != nil {
 		return nil, err
 	}
 	lsi := ix

@@ -361,7 +361,7 @@ func (a *api) transactGetItems(_ context.Context, req *wire.Request) (any, error
 			return nil, err
 		}
 		table := a.resolveName(*g.TableName)
-		if err := scalarKeys(a.lookup(table), projPaths(proj)); err != nil {
+		if err := engine.ScalarKeys(a.lookup(table), projPaths(proj)); err != nil {
 			return nil, err
 		}
 		projs[i] = proj

@@ -112,7 +112,7 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		if c != nil {
 			cond = c
 		}
-		if err := a.updateScalarKeys(name, u, cond); err != nil {
+		if err := a.conditionScalarKeys(name, u, cond); err != nil {
 			return nil, err
 		}
 	}
@@ -139,24 +139,24 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 	return r.bytes(), nil
 }
 
-// updateScalarKeys refuses an UpdateItem whose expressions go inside a key
-// attribute (see scalarKeys). An update that writes a key attribute of the
-// table is left to the engine, which refuses it first, as DynamoDB does.
-func (a *api) updateScalarKeys(name string, u *expr.Update, cond engine.Condition) error {
+// conditionScalarKeys refuses an UpdateItem condition that goes inside a
+// key attribute (engine.ScalarKeys), before the item is read. An update
+// that writes a key attribute of the table is left to the engine, which
+// refuses that first; the update's own paths the engine checks once the
+// condition has passed, as DynamoDB does.
+func (a *api) conditionScalarKeys(name string, u *expr.Update, cond engine.Condition) error {
 	def := a.lookup(name)
 	if def == nil {
 		return nil
 	}
-	var targets, reads []expr.Path
 	if u != nil {
-		targets, reads = u.Paths(), u.ReadPaths()
-	}
-	for _, p := range targets {
-		for _, k := range def.KeySchema {
-			if p[0].Name == k.Name {
-				return nil
+		for _, p := range u.Paths() {
+			for _, k := range def.KeySchema {
+				if p[0].Name == k.Name {
+					return nil
+				}
 			}
 		}
 	}
-	return scalarKeys(def, targets, reads, condPaths(cond))
+	return engine.ScalarKeys(def, condPaths(cond))
 }
