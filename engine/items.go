@@ -320,6 +320,9 @@ func (e *Engine) PutItem(req PutRequest) (WriteResult, error) {
 	if err != nil {
 		return WriteResult{}, err
 	}
+	if err := ScalarKeys(def, ConditionPaths(req.Cond)); err != nil {
+		return WriteResult{}, err
+	}
 	if invariants.Enabled {
 		if err := attr.ValidateItem(req.Item); err != nil {
 			panic(fmt.Sprintf("engine: PutItem got an unvalidated item: %v", err))
@@ -386,6 +389,9 @@ func (e *Engine) DeleteItem(req DeleteRequest) (WriteResult, error) {
 	defer release()
 	kp, err := e.itemKey(def, req.Key, true)
 	if err != nil {
+		return WriteResult{}, err
+	}
+	if err := ScalarKeys(def, ConditionPaths(req.Cond)); err != nil {
 		return WriteResult{}, err
 	}
 	mu := e.lockFor(kp.key)

@@ -84,11 +84,16 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 		return UpdateResult{}, err
 	}
 	var paths []expr.Path
+	var nestedKey error // reported once the condition has passed, as DynamoDB does
 	if req.Update != nil {
 		paths = req.Update.Paths()
 		if err := checkKeyPaths(def, paths); err != nil {
 			return UpdateResult{}, err
 		}
+		nestedKey = updateScalarKeys(def, req.Update, paths)
+	}
+	if err := ScalarKeys(def, ConditionPaths(req.Cond)); err != nil {
+		return UpdateResult{}, err
 	}
 
 	mu := e.lockFor(kp.key)
@@ -118,10 +123,8 @@ func (e *Engine) UpdateItem(req UpdateRequest) (UpdateResult, error) {
 		}
 	}
 
-	if req.Update != nil {
-		if err := updateScalarKeys(def, req.Update, paths); err != nil {
-			return UpdateResult{}, err
-		}
+	if nestedKey != nil {
+		return UpdateResult{}, nestedKey
 	}
 	next, size, newJSON, err := nextImage(def, kp, req.Update, old, oldJSON != nil)
 	if err != nil {
@@ -282,6 +285,16 @@ func ScalarKeys(def *catalog.Table, paths ...[]expr.Path) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// ConditionPaths returns the document paths of a condition given as an
+// expression; a legacy condition (Expected, QueryFilter) names attributes,
+// not paths, and has none.
+func ConditionPaths(c Condition) []expr.Path {
+	if c, ok := c.(*expr.Condition); ok && c != nil {
+		return c.Paths()
 	}
 	return nil
 }

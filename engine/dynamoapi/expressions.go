@@ -233,15 +233,6 @@ func notSupported(member string) error {
 	return attr.Invalid("%s is not supported yet", member)
 }
 
-// condPaths returns the document paths of a condition given as an
-// expression (a legacy condition names attributes, not paths).
-func condPaths(c engine.Condition) []expr.Path {
-	if c, ok := c.(*expr.Condition); ok && c != nil {
-		return c.Paths()
-	}
-	return nil
-}
-
 // projPaths returns a projection's paths; nil projects nothing.
 func projPaths(p *expr.Projection) []expr.Path {
 	if p == nil {

@@ -135,9 +135,6 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 			return nil, err
 		}
 	}
-	if err := engine.ScalarKeys(def, condPaths(cond)); err != nil {
-		return nil, err
-	}
 	res, err := a.e.PutItem(engine.PutRequest{
 		Table:                    name,
 		Item:                     in.Item,
@@ -216,9 +213,6 @@ func (a *api) deleteItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	opts, err := writeOpts(in.ReturnConsumedCapacity, in.ReturnValues, in.ReturnItemCollectionMetrics, in.ReturnValuesOnConditionCheckFailure)
 	if err != nil {
-		return nil, err
-	}
-	if err := engine.ScalarKeys(a.lookup(name), condPaths(cond)); err != nil {
 		return nil, err
 	}
 	res, err := a.e.DeleteItem(engine.DeleteRequest{

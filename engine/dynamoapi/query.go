@@ -326,7 +326,7 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if err := filterOnKey(filter, in.QueryFilter, keyAttributes(ks)...); err != nil {
 		return nil, err
 	}
-	if err := engine.ScalarKeys(def, condPaths(filter)); err != nil {
+	if err := engine.ScalarKeys(def, engine.ConditionPaths(filter)); err != nil {
 		return nil, err
 	}
 	lsi := ix

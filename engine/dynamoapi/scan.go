@@ -106,7 +106,7 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if err := engine.ScalarKeys(def, projPaths(proj)); err != nil {
 		return nil, err
 	}
-	if err := engine.ScalarKeys(def, condPaths(filter)); err != nil {
+	if err := engine.ScalarKeys(def, engine.ConditionPaths(filter)); err != nil {
 		return nil, err
 	}
 	lsi := ix

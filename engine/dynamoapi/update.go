@@ -112,9 +112,6 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		if c != nil {
 			cond = c
 		}
-		if err := a.conditionScalarKeys(name, u, cond); err != nil {
-			return nil, err
-		}
 	}
 	capMode := capacityMode(in.ReturnConsumedCapacity)
 	res, err := a.e.UpdateItem(engine.UpdateRequest{
@@ -137,26 +134,4 @@ func (a *api) updateItem(_ context.Context, req *wire.Request) (any, error) {
 		r.raw("ItemCollectionMetrics", collectionMetric(res.Collection))
 	}
 	return r.bytes(), nil
-}
-
-// conditionScalarKeys refuses an UpdateItem condition that goes inside a
-// key attribute (engine.ScalarKeys), before the item is read. An update
-// that writes a key attribute of the table is left to the engine, which
-// refuses that first; the update's own paths the engine checks once the
-// condition has passed, as DynamoDB does.
-func (a *api) conditionScalarKeys(name string, u *expr.Update, cond engine.Condition) error {
-	def := a.lookup(name)
-	if def == nil {
-		return nil
-	}
-	if u != nil {
-		for _, p := range u.Paths() {
-			for _, k := range def.KeySchema {
-				if p[0].Name == k.Name {
-					return nil
-				}
-			}
-		}
-	}
-	return engine.ScalarKeys(def, condPaths(cond))
 }
