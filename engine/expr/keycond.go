@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"strings"
+
 	"github.com/sluicedb/sluice/engine/attr"
 )
 
@@ -231,17 +233,22 @@ func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
 // partition-key attribute takes an equality; the sort-key attributes are
 // given left to right in KeySchema order, with no gap; each but the last
 // given takes an equality, and the last takes =, <, <=, >, >=, BETWEEN or
-// begins_with. The documentation gives no messages; these are Sluice's
-// choice, in the words DynamoDB uses for a one-attribute key:
+// begins_with. The documentation gives no messages; where none was
+// recorded from DynamoDB they are Sluice's choice, in the words DynamoDB
+// uses for a one-attribute key:
 //
-//   - a partition-key attribute without a condition, or a sort-key
-//     attribute skipped before one that has a condition: "Query condition
+//   - a partition-key attribute without a condition: "Query condition
 //     missed key schema element: <attribute>";
+//   - a sort-key attribute, before the last one given, without an
+//     equality (skipped, or with another operator): DynamoDB's "RANGE key
+//     attributes <attributes> must have equality conditions specified in
+//     the query because a condition is present on key attribute <last>"
+//     (recorded from DynamoDB for one attribute; several are joined by
+//     ", ");
 //   - a value of the wrong type: "One or more parameter values were
 //     invalid: Condition parameter type does not match schema type";
 //   - a condition on an attribute that is not a key attribute of the
-//     index, an operator other than = on a partition-key attribute, or
-//     one other than = on a sort-key attribute before the last given:
+//     index, or an operator other than = on a partition-key attribute:
 //     "Query key condition not supported".
 func (k *KeyCondition) bindMulti(s KeySchema) (*KeyRange, error) {
 	cond := func(name string) *KeyCond {
@@ -263,10 +270,15 @@ func (k *KeyCondition) bindMulti(s KeySchema) (*KeyRange, error) {
 			last = i
 		}
 	}
-	for _, a := range s.Sort[:last+1] {
-		if cond(a.Name) == nil {
-			return nil, attr.Invalid("Query condition missed key schema element: %s", a.Name)
+	var unequal []string // sort-key attributes before the last given without an equality
+	for _, a := range s.Sort[:max(last, 0)] {
+		if c := cond(a.Name); c == nil || c.Op != "=" {
+			unequal = append(unequal, a.Name)
 		}
+	}
+	if len(unequal) > 0 {
+		return nil, attr.Invalid("RANGE key attributes %s must have equality conditions specified in the query because a condition is present on key attribute %s",
+			strings.Join(unequal, ", "), s.Sort[last].Name)
 	}
 	typeOf := map[string]attr.Type{}
 	for _, a := range append(append([]KeyAttr(nil), s.Partition...), s.Sort...) {
@@ -300,9 +312,6 @@ func (k *KeyCondition) bindMulti(s KeySchema) (*KeyRange, error) {
 		if i == last {
 			kr.Range = c
 			break
-		}
-		if c.Op != "=" {
-			return nil, attr.Invalid("Query key condition not supported")
 		}
 		kr.SortEq = append(kr.SortEq, c.Values[0])
 	}

@@ -223,10 +223,13 @@ func TestGSIMultiAttributeKeys(t *testing.T) {
 	// The errors.
 	for _, tc := range []struct{ cond, msg string }{
 		{"t = :t", "Query condition missed key schema element: r"},
-		{part + " AND b = :b", "Query condition missed key schema element: a"},
-		{part + " AND a = :a AND c = :c", "Query condition missed key schema element: b"},
-		{part + " AND a > :a AND b = :b", "Query key condition not supported"},
-		{part + " AND begins_with(a, :a) AND b = :b", "Query key condition not supported"},
+		// The RANGE messages as DynamoDB answers them (recorded for one
+		// attribute; Sluice joins several with ", ").
+		{part + " AND b = :b", "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
+		{part + " AND a = :a AND c = :c", "RANGE key attributes b must have equality conditions specified in the query because a condition is present on key attribute c"},
+		{part + " AND c = :c", "RANGE key attributes a, b must have equality conditions specified in the query because a condition is present on key attribute c"},
+		{part + " AND a > :a AND b = :b", "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
+		{part + " AND begins_with(a, :a) AND b = :b", "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
 		{"t = :t AND r > :r", "Query key condition not supported"},
 		{part + " AND a = :b", "One or more parameter values were invalid: Condition parameter type does not match schema type"},
 	} {
