@@ -144,10 +144,10 @@ func TestQueryMultiAttributeGSIKeyConditions(t *testing.T) {
 	}
 	runErrCases(t, h, []errCase{
 		{"missing partition attribute", "Query", q("t = :t AND a = :a"), vex, "Query condition missed key schema element: r"},
-		{"first sort attribute skipped", "Query", q("t = :t AND r = :r AND b = :b"), vex, "Query condition missed key schema element: a"},
-		{"gap in sort attributes", "Query", q("t = :t AND r = :r AND a = :a AND c = :c"), vex, "Query condition missed key schema element: b"},
-		{"range before last", "Query", q("t = :t AND r = :r AND a > :a AND b = :b"), vex, "Query key condition not supported"},
-		{"begins_with before last", "Query", q("t = :t AND r = :r AND begins_with(a, :a) AND b = :b"), vex, "Query key condition not supported"},
+		{"first sort attribute skipped", "Query", q("t = :t AND r = :r AND b = :b"), vex, "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
+		{"gap in sort attributes", "Query", q("t = :t AND r = :r AND a = :a AND c = :c"), vex, "RANGE key attributes b must have equality conditions specified in the query because a condition is present on key attribute c"},
+		{"range before last", "Query", q("t = :t AND r = :r AND a > :a AND b = :b"), vex, "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
+		{"begins_with before last", "Query", q("t = :t AND r = :r AND begins_with(a, :a) AND b = :b"), vex, "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
 		{"range on partition attribute", "Query", q("t = :t AND r > :r"), vex, "Query key condition not supported"},
 		{"not a key attribute", "Query", q("t = :t AND r = :r AND z = :a"), vex, "Query key condition not supported"},
 		{"wrong type", "Query", q("t = :t AND r = :a"), vex, "One or more parameter values were invalid: Condition parameter type does not match schema type"},
@@ -156,7 +156,7 @@ func TestQueryMultiAttributeGSIKeyConditions(t *testing.T) {
 			"Filter Expression can only contain non-primary key attributes: Primary key attribute: c"},
 		{"legacy KeyConditions with a gap", "Query", `{"TableName":"multi","IndexName":"gsi","KeyConditions":{` +
 			`"t":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"T"}]},"r":{"ComparisonOperator":"EQ","AttributeValueList":[{"N":"1"}]},` +
-			`"b":{"ComparisonOperator":"GT","AttributeValueList":[{"N":"1"}]}}}`, vex, "Query condition missed key schema element: a"},
+			`"b":{"ComparisonOperator":"GT","AttributeValueList":[{"N":"1"}]}}}`, vex, "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
 		{"three conditions on a table", "Query", `{"TableName":"multi","KeyConditionExpression":"pk = :t AND r = :r AND a = :a",` +
 			`"ExpressionAttributeValues":{":t":{"S":"T"},":r":{"N":"1"},":a":{"S":"x"}}}`, vex, "Conditions can be of length 1 or 2 only"},
 	})
