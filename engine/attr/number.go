@@ -2,7 +2,6 @@ package attr
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -55,6 +54,14 @@ func ParseNumber(s string) (Number, error) {
 		return "", numberSyntaxError(s)
 	}
 	if len(digits) == 0 {
+		// Zero is range-checked by the exponent it is written with, as a
+		// BigDecimal zero's is: 0E+125 is 0, 0E+126 overflows.
+		if exp > MaxNumberExp {
+			return "", Invalid(msgNumberOverflow)
+		}
+		if exp < MinNumberExp {
+			return "", Invalid(msgNumberUnderflow)
+		}
 		return "0", nil
 	}
 	if len(digits) > MaxNumberDigits {
@@ -79,8 +86,10 @@ func numberSyntaxError(s string) error {
 
 // scanNumber splits a decimal literal into its sign, its significant digits
 // (no leading or trailing zeros; empty for zero) and the exponent of the last
-// of them, so that the value is ±digits×10^exp. The exponent saturates far
-// outside DynamoDB's range, so absurd exponents cannot overflow.
+// of them, so that the value is ±digits×10^exp; for zero, exp is the
+// exponent of the last digit written. An exponent that does not fit 64 bits
+// is not a number (DynamoDB: "cannot be converted"); any other saturates far
+// outside DynamoDB's range, so it is an overflow or an underflow.
 func scanNumber(s string) (neg bool, digits string, exp int64, ok bool) {
 	i := 0
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
@@ -115,22 +124,23 @@ func scanNumber(s string) (neg bool, digits string, exp int64, ok bool) {
 		if i == len(s) {
 			return false, "", 0, false
 		}
+		var wide uint64 // the exponent's magnitude, up to 2^63
 		for ; i < len(s); i++ {
 			if !isDigit(s[i]) {
 				return false, "", 0, false
 			}
-			if e < 1e12 {
-				e = e*10 + int64(s[i]-'0')
+			d := uint64(s[i] - '0')
+			if wide > (1<<63-d)/10 {
+				return false, "", 0, false // past a 64-bit integer
 			}
+			wide = wide*10 + d
 		}
+		if wide == 1<<63 && !eneg {
+			return false, "", 0, false
+		}
+		e = int64(min(wide, 1e12))
 		if eneg {
 			e = -e
-		}
-		// DynamoDB reads numbers as Java BigDecimals, whose exponent and
-		// scale are 32-bit: beyond that the text is not a number at all
-		// (1E2147483647 overflows, 1E2147483648 cannot be converted).
-		if e > math.MaxInt32 || e < math.MinInt32 || int64(len(frac))-e > math.MaxInt32 {
-			return false, "", 0, false
 		}
 	}
 	if i != len(s) {
