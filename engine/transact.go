@@ -167,10 +167,14 @@ type txAction struct {
 // of this file). Errors, in order: ErrClosed; ResourceNotFoundException if
 // any table is missing; MsgTxDuplicateItems for two actions on one item; a
 // TransactionCanceledError with ValidationError for actions whose key does
-// not match the schema (or, for an Update, that writes a key attribute);
+// not match the schema (or, for an Update, that writes a key attribute;
+// for a Put, whose secondary-index key has the wrong type);
 // ErrIdempotentMismatch; then, with every item read, a
 // TransactionCanceledError with a reason per action when any condition fails
-// or any update leaves an invalid item.
+// or any update leaves an invalid item, except that an update leaving a
+// secondary-index key empty is its own ValidationException. Empty key values
+// in the request are the caller's to refuse before (DynamoDB checks them up
+// front).
 func (e *Engine) TransactWrite(req TransactWriteRequest) (TransactWriteResult, error) {
 	res, err := e.transactWrite(req)
 	if err == nil && req.Token != "" {
@@ -317,13 +321,17 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 }
 
 // prepare checks an action's key against its table's schema and computes
-// its storage key; for a Put it also encodes the new item. Errors are client
-// errors, reported as the action's ValidationError.
+// its storage key; for a Put it also checks the secondary-index keys and
+// encodes the new item. Errors are client errors, reported as the action's
+// ValidationError.
 func (a *txAction) prepare(e *Engine) error {
 	var err error
 	switch a.Kind {
 	case TxPut:
 		if a.kp, err = e.itemKey(a.lt.def, a.Item, false); err != nil {
+			return err
+		}
+		if err := IndexKeyError(a.lt.def, a.Item); err != nil {
 			return err
 		}
 		a.size, a.newJSON, err = encodeItem(a.Item)
@@ -344,7 +352,8 @@ func (a *txAction) prepare(e *Engine) error {
 // condition and computes its change: nil when the action changes nothing.
 // units is the action's single-item write capacity. A failed condition, or
 // an update that leaves an invalid item, is the action's cancellation
-// reason; err is for failures of the store.
+// reason; err is for failures of the store, and for an update that leaves
+// a secondary-index key empty (a transactionError).
 func (e *Engine) evalAction(a *txAction, who event.Identity, indexUnits bool) (ch *change, units Capacity, reason *CancellationReason, err error) {
 	def := a.lt.def
 	oldSize, oldJSON, err := e.readCurrent(a.kp.key)
@@ -382,7 +391,8 @@ func (e *Engine) evalAction(a *txAction, who event.Identity, indexUnits bool) (c
 	case TxUpdate:
 		next, size, newJSON, err := nextImage(def, a.kp, a.Update, old, oldJSON != nil)
 		if err != nil {
-			if !isClientError(err) {
+			var te transactionError
+			if !isClientError(err) || errors.As(err, &te) {
 				return nil, Capacity{}, nil, err
 			}
 			return nil, Capacity{}, &CancellationReason{Code: reasonValidation, Message: clientMessage(err)}, nil

@@ -184,7 +184,7 @@ func nextImage(def *catalog.Table, kp keyParts, upd Updater, old attr.Item, exis
 	if err := attr.ValidateItem(next); err != nil {
 		return nil, 0, nil, err
 	}
-	if err := checkIndexKeys(def, next); err != nil {
+	if err := updatedIndexKeyError(def, next); err != nil {
 		return nil, 0, nil, err
 	}
 	size, newJSON, err = encodeItem(next)
@@ -210,24 +210,77 @@ func checkKeyPaths(def *catalog.Table, paths []expr.Path) error {
 	return nil
 }
 
-// checkIndexKeys checks the secondary-index key attributes an item holds
-// against their definitions, as PutItem's caller does before the engine.
-func checkIndexKeys(def *catalog.Table, item attr.Item) error {
-	for _, list := range [][]catalog.Index{def.LSIs, def.GSIs} {
-		for _, ix := range list {
-			for _, k := range ix.KeySchema {
-				v, ok := item[k.Name]
-				if !ok {
-					continue
-				}
-				if err := attr.ValidateIndexKeyValue(ix.Name, k.Name, v, def.AttrType(k.Name)); err != nil {
-					return err
-				}
+// IndexKeyError checks the secondary-index key attributes item holds
+// against their definitions (an item that lacks one is simply not in that
+// index). The indexes are checked in name order, LSIs and GSIs together:
+// DynamoDB names the alphabetically first index a bad value breaks.
+func IndexKeyError(def *catalog.Table, item attr.Item) error {
+	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {
+		return attr.ValidateIndexKeyValue(ix.Name, name, v, want)
+	})
+}
+
+// EmptyIndexKeyError is IndexKeyError for empty values alone: a
+// TransactWriteItems Put refuses those before the transaction runs, while
+// a type mismatch cancels the transaction.
+func EmptyIndexKeyError(def *catalog.Table, item attr.Item) error {
+	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {
+		if v.T != want {
+			return nil
+		}
+		return attr.ValidateIndexKeyValue(ix.Name, name, v, want)
+	})
+}
+
+// updatedIndexKeyError is IndexKeyError for the item an update leaves. An
+// empty value gets DynamoDB's update wording, as a transactionError: a
+// transaction answers it with its own ValidationException, not as the
+// action's cancellation reason.
+func updatedIndexKeyError(def *catalog.Table, item attr.Item) error {
+	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {
+		if v.T == want && attr.EmptyKind(v) != "" {
+			return transactionError{attr.UpdatedIndexKeyEmpty(v)}
+		}
+		return attr.ValidateIndexKeyValue(ix.Name, name, v, want)
+	})
+}
+
+// eachIndexKey calls check for the secondary-index key attributes item
+// holds and returns the error of the alphabetically first index with one
+// (within an index, of its first key attribute that has one).
+func eachIndexKey(def *catalog.Table, item attr.Item, check func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error) error {
+	var first *catalog.Index
+	var firstErr error
+	visit := func(ix *catalog.Index) {
+		if first != nil && ix.Name > first.Name {
+			return
+		}
+		for _, k := range ix.KeySchema {
+			v, ok := item[k.Name]
+			if !ok {
+				continue
+			}
+			if err := check(ix, k.Name, v, def.AttrType(k.Name)); err != nil {
+				first, firstErr = ix, err
+				return
 			}
 		}
 	}
-	return nil
+	for i := range def.LSIs {
+		visit(&def.LSIs[i])
+	}
+	for i := range def.GSIs {
+		visit(&def.GSIs[i])
+	}
+	return firstErr
 }
+
+// transactionError is a client error that a TransactWriteItems call
+// answers with its own ValidationException rather than as an action's
+// cancellation reason; elsewhere it is the error it wraps.
+type transactionError struct{ error }
+
+func (e transactionError) Unwrap() error { return e.error }
 
 // projectedJSON is item projected on paths, as canonical JSON; nil when
 // nothing is left.

@@ -19,7 +19,29 @@ const (
 	msgSortKeySize       = paramsInvalid + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
 	msgIndexKeyMismatch  = paramsInvalid + "Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s"
 	msgIndexKeyEmpty     = "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s"
+	// An update that leaves a secondary-index key empty gets its own
+	// wording, without the index (recorded from DynamoDB).
+	msgUpdatedIndexKeyEmpty = "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty %s value."
 )
+
+// EmptyKind is "string" for an empty S, "binary" for an empty B, and ""
+// for any other value: the values a key attribute cannot hold.
+func EmptyKind(v Value) string {
+	switch {
+	case v.T == TypeS && v.S == "":
+		return "string"
+	case v.T == TypeB && len(v.B) == 0:
+		return "binary"
+	}
+	return ""
+}
+
+// UpdatedIndexKeyEmpty is the error of an update that leaves a
+// secondary-index key attribute holding v, an empty value of kind
+// EmptyKind(v).
+func UpdatedIndexKeyEmpty(v Value) error {
+	return Invalid(msgUpdatedIndexKeyEmpty, EmptyKind(v))
+}
 
 // ValidateKeyValue checks the value of key attribute name inside an item
 // (PutItem, BatchWriteItem's PutRequest, TransactWriteItems' Put): it must
@@ -45,14 +67,18 @@ func ValidateKeyElement(name string, v Value, want Type) error {
 }
 
 func checkKeyNotEmpty(name string, v Value) error {
-	switch {
-	case v.T == TypeS && v.S == "":
-		return Invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", name)
-	case v.T == TypeB && len(v.B) == 0:
-		return Invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: %s", name)
+	if what := EmptyKind(v); what != "" {
+		return Invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", what, name)
 	}
 	return nil
 }
+
+// KeyNotEmpty checks that key attribute name does not hold an empty
+// string or binary value: the emptiness rule of ValidateKeyValue and
+// ValidateKeyElement alone. TransactWriteItems applies it to every action
+// before the transaction runs, so it answers with its own
+// ValidationException rather than a cancellation reason.
+func KeyNotEmpty(name string, v Value) error { return checkKeyNotEmpty(name, v) }
 
 // ValidateKeySize checks DynamoDB's key size limits: a partition key value
 // at most MaxPartitionKeyBytes, a sort key value at most MaxSortKeyBytes
@@ -83,11 +109,8 @@ func ValidateIndexKeyValue(index, name string, v Value, want Type) error {
 	if v.T != want {
 		return Invalid(msgIndexKeyMismatch, name, want, v.T, index)
 	}
-	switch {
-	case v.T == TypeS && v.S == "":
-		return Invalid(msgIndexKeyEmpty, "string", index, name)
-	case v.T == TypeB && len(v.B) == 0:
-		return Invalid(msgIndexKeyEmpty, "binary", index, name)
+	if what := EmptyKind(v); what != "" {
+		return Invalid(msgIndexKeyEmpty, what, index, name)
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestBatchErrors(t *testing.T) {
 		{"write: delete with extra attribute", "BatchWriteItem", `{"RequestItems":{"hash":[{"DeleteRequest":{"Key":{"pk":{"S":"a"},"x":{"S":"b"}}}}]}}`, vex, "The provided key element does not match the schema"},
 		{"write: empty key value", "BatchWriteItem", `{"RequestItems":{"hash":[{"PutRequest":{"Item":{"pk":{"S":""}}}}]}}`, vex, "~Key: pk"},
 		{"write: index key type", "BatchWriteItem", `{"RequestItems":{"composite":[{"PutRequest":{"Item":{"pk":{"S":"a"},"sk":{"S":"b"},"lsi1sk":{"N":"1"}}}}]}}`, vex,
-			"One or more parameter values were invalid: Type mismatch for Index Key lsi1sk Expected: S Actual: N IndexName: lsi1"},
+			"One or more parameter values were invalid: Type mismatch for Index Key lsi1sk Expected: S Actual: N IndexName: gsi1"},
 		{"write: hash key too big", "BatchWriteItem", `{"RequestItems":{"hash":[{"PutRequest":{"Item":{"pk":{"S":"` + strings.Repeat("a", 2049) + `"}}}}]}}`, vex,
 			"One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"},
 		{"write: items of wrong JSON type", "BatchWriteItem", `{"RequestItems":{"hash":{}}}`, "SerializationException", ""},

@@ -294,50 +294,26 @@ func (a *api) lookup(name string) *catalog.Table {
 }
 
 // indexKeyError checks the item's secondary-index key attributes against
-// their definitions. It runs only once the table's own key attributes are
-// well formed, so the engine's key errors keep precedence.
+// their definitions (engine.IndexKeyError). It runs only once the table's
+// own key attributes are well formed, so the engine's key errors keep
+// precedence.
 func indexKeyError(def *catalog.Table, item attr.Item) error {
-	if len(def.LSIs) == 0 && len(def.GSIs) == 0 {
+	if !tableKeyWellFormed(def, item) {
 		return nil
 	}
-	tableKey := map[string]bool{}
-	for _, k := range def.KeySchema {
-		v, ok := item[k.Name]
-		if !ok || v.T != def.AttrType(k.Name) || emptyKeyValue(v) {
-			return nil
-		}
-		tableKey[k.Name] = true
-	}
-	for _, list := range [][]catalog.Index{def.LSIs, def.GSIs} {
-		for _, ix := range list {
-			for _, k := range ix.KeySchema {
-				if tableKey[k.Name] {
-					continue
-				}
-				v, ok := item[k.Name]
-				if !ok {
-					continue
-				}
-				if want := def.AttrType(k.Name); v.T != want {
-					return attr.Invalid(paramsInvalid+"Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s",
-						k.Name, want, v.T, ix.Name)
-				}
-				if emptyKeyValue(v) {
-					what := "string"
-					if v.T == attr.TypeB {
-						what = "binary"
-					}
-					return attr.Invalid("One or more parameter values are not valid. A value specified for a secondary index key is not supported. "+
-						"The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", what, ix.Name, k.Name)
-				}
-			}
-		}
-	}
-	return nil
+	return engine.IndexKeyError(def, item)
 }
 
-func emptyKeyValue(v attr.Value) bool {
-	return (v.T == attr.TypeS && v.S == "") || (v.T == attr.TypeB && len(v.B) == 0)
+// tableKeyWellFormed reports whether item holds every key attribute of
+// def, of its type and not empty.
+func tableKeyWellFormed(def *catalog.Table, item attr.Item) bool {
+	for _, k := range def.KeySchema {
+		v, ok := item[k.Name]
+		if !ok || v.T != def.AttrType(k.Name) || attr.EmptyKind(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // collectionMetric renders one ItemCollectionMetrics object: the

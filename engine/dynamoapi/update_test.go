@@ -53,7 +53,9 @@ func TestUpdateItemErrors(t *testing.T) {
 		{"missing operand", "UpdateItem", `{"TableName":"hash","Key":{"pk":{"S":"rt"}},"UpdateExpression":"SET a = b"}`, vex,
 			"The provided expression refers to an attribute that does not exist in the item"},
 		{"index key type", "UpdateItem", `{"TableName":"composite","Key":{"pk":{"S":"x"},"sk":{"S":"y"}},"UpdateExpression":"SET lsi1sk = :n","ExpressionAttributeValues":{":n":{"N":"1"}}}`, vex,
-			"One or more parameter values were invalid: Type mismatch for Index Key lsi1sk Expected: S Actual: N IndexName: lsi1"},
+			"One or more parameter values were invalid: Type mismatch for Index Key lsi1sk Expected: S Actual: N IndexName: gsi1"},
+		{"index key emptied", "UpdateItem", `{"TableName":"composite","Key":{"pk":{"S":"x"},"sk":{"S":"y"}},"UpdateExpression":"SET lsi2sk = :e","ExpressionAttributeValues":{":e":{"S":""}}}`, vex,
+			"One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty string value."},
 	})
 	// Nothing of the failed requests was written.
 	if r := h.ok("GetItem", `{"TableName":"hash","Key":{"pk":{"S":"rt"}}}`); r.raw != "{}" {

@@ -49,6 +49,9 @@ const arnPrefix = "arn:aws:dynamodb:us-east-1:000000000000:table/"
 const (
 	suite = "suite"     // asserted by the conformance suite against real DynamoDB
 	ref   = "reference" // best known text (reference emulators recorded against DynamoDB)
+	// recorded from DynamoDB by a later conformance suite
+	// (paritysuite/dynamodb-conformance and its forks), not yet in ours
+	recorded = "recorded"
 )
 
 // wantErr fails t unless err is the API error code with message msg

@@ -425,6 +425,44 @@ func TestTransactWrite(t *testing.T) {
 				"1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null")
 			e.wantAbsent(t, "tx_h", hk("two"))
 		})
+		// Empty key values are refused before the transaction runs, so they
+		// are the call's ValidationException; a value of the wrong type
+		// cancels it (recorded from DynamoDB, eu-west-2).
+		t.Run("EmptyKeyValues", func(t *testing.T) {
+			const emptyKey = "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"
+			for name, act := range map[string]types.TransactWriteItem{
+				"Put":            putAct("tx_h", hk("")),
+				"Update":         updAct("tx_h", hk(""), "SET a = :a", item{":a": sv("x")}),
+				"Delete":         delAct("tx_h", hk("")),
+				"ConditionCheck": checkAct("tx_h", hk(""), "attribute_not_exists(pk)", nil),
+			} {
+				t.Run(name, func(t *testing.T) {
+					// Even beside an action that would cancel the transaction.
+					failing := checkAct("tx_h", hk("absent-"+name), "attribute_exists(pk)", nil)
+					wantErr(t, e.tx(failing, act), val, emptyKey, recorded)
+				})
+			}
+		})
+		t.Run("IndexKeyValues", func(t *testing.T) {
+			must(e.db.CreateTable(e.ctx, conformanceComposite("tx_ix")))(t)
+			ik := func(sk string, v types.AttributeValue) item { return item{"pk": sv("ix"), "sk": sv(sk), "lsi1sk": v} }
+			// The alphabetically first index lsi1sk keys is gsi1, not lsi1.
+			const mismatch = "One or more parameter values were invalid: Type mismatch for Index Key lsi1sk Expected: S Actual: N IndexName: gsi1"
+			reasons := wantCanceled(t, e.tx(putAct("tx_h", hk("ix-ok")), putAct("tx_ix", ik("a", nv("5")))), "None", "ValidationError")
+			wantReasonMsg(t, reasons, 1, mismatch)
+			reasons = wantCanceled(t, e.tx(updAct("tx_ix", item{"pk": sv("ix"), "sk": sv("b")}, "SET lsi1sk = :v", item{":v": nv("5")})), "ValidationError")
+			wantReasonMsg(t, reasons, 0, mismatch)
+			wantErr(t, e.tx(putAct("tx_ix", ik("c", sv("")))), val,
+				"One or more parameter values are not valid. A value specified for a secondary index key is not supported. "+
+					"The AttributeValue for a key attribute cannot contain an empty string value. IndexName: gsi1, IndexKey: lsi1sk", recorded)
+			wantErr(t, e.tx(putAct("tx_h", hk("ix-ok")), updAct("tx_ix", item{"pk": sv("ix"), "sk": sv("d")}, "SET lsi1sk = :v", item{":v": sv("")})), val,
+				"One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. "+
+					"The AttributeValue for a key attribute cannot contain an empty string value.", recorded)
+			e.wantAbsent(t, "tx_h", hk("ix-ok"))
+			for _, sk := range []string{"a", "b", "c", "d"} {
+				e.wantAbsent(t, "tx_ix", item{"pk": sv("ix"), "sk": sv(sk)})
+			}
+		})
 		t.Run("Over4MB", func(t *testing.T) {
 			// 12 items of about 350 KB (suite: transaction limits).
 			acts := make([]types.TransactWriteItem, 12)
@@ -587,6 +625,14 @@ func TestTransactToken(t *testing.T) {
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value '"+strings.Repeat("t", 37)+
 		"' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36", ref)
 	wantCounter("after a token too long", "3")
+	// With an unknown ReturnConsumedCapacity, the token is reported first
+	// (recorded from DynamoDB, us-east-1).
+	long := in(strings.Repeat("t", 37), "1")
+	long.ReturnConsumedCapacity = "BOGUS"
+	_, err = e.db.TransactWriteItems(e.ctx, long)
+	wantErr(t, err, "ValidationException", "2 validation errors detected: Value '"+strings.Repeat("t", 37)+
+		"' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36; "+
+		"Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]", recorded)
 }
 
 func TestTransactGet(t *testing.T) {
