@@ -159,15 +159,11 @@ func findIndex(def *catalog.Table, name *string, consistent bool) (ix *catalog.I
 	return nil, false, attr.Invalid(msgNoSuchIndex, *name)
 }
 
-// lsiFetch reports whether a read through LSI ix needs the attributes the
-// index does not project, which DynamoDB then fetches from the table:
-// Select ALL_ATTRIBUTES, or a projection or filter naming one of them.
-func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Projection, filter engine.Condition) bool {
-	if ix == nil || ix.Projection.Type == "ALL" {
-		return false
-	}
-	if sel != nil && *sel == "ALL_ATTRIBUTES" {
-		return true
+// projectedNames is the set of attributes index ix holds: the table's key,
+// the index's key and, for INCLUDE, its NonKeyAttributes; nil for ALL.
+func projectedNames(def *catalog.Table, ix *catalog.Index) map[string]bool {
+	if ix.Projection.Type == "ALL" {
+		return nil
 	}
 	projected := map[string]bool{}
 	for _, k := range def.KeySchema {
@@ -179,21 +175,108 @@ func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Pro
 	for _, name := range ix.Projection.NonKeyAttributes {
 		projected[name] = true
 	}
-	if proj != nil {
-		for _, p := range proj.Paths {
-			if !projected[p[0].Name] {
-				return true
-			}
+	return projected
+}
+
+// unprojected is the names, sorted and once each, that projected (nil:
+// everything) lacks.
+func unprojected(projected map[string]bool, names []string) []string {
+	if projected == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range names {
+		if !projected[name] && !slices.Contains(out, name) {
+			out = append(out, name)
 		}
 	}
+	slices.Sort(out)
+	return out
+}
+
+// projectionNames is the top-level attributes a projection names.
+func projectionNames(proj *expr.Projection) []string {
+	if proj == nil {
+		return nil
+	}
+	names := make([]string, len(proj.Paths))
+	for i, p := range proj.Paths {
+		names[i] = p[0].Name
+	}
+	return names
+}
+
+// filterNames is the top-level attributes a filter names.
+func filterNames(filter engine.Condition) []string {
 	if f, ok := filter.(interface{ Attributes() []string }); ok {
-		for _, name := range f.Attributes() {
-			if !projected[name] {
-				return true
-			}
+		return f.Attributes()
+	}
+	return nil
+}
+
+// gsiReadError refuses a read of GSI ix that needs attributes the index
+// does not project, which (unlike an LSI) it cannot fetch from the table:
+// Select ALL_ATTRIBUTES, a projection naming one and, for a Query, a
+// filter naming one (a Scan's filter then simply finds no such attribute).
+// The messages are DynamoDB Local's, which DynamoDB's PartiQL answers
+// recorded by later conformance suites share.
+func gsiReadError(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Projection, filter engine.Condition, query bool) error {
+	projected := projectedNames(def, ix)
+	if projected == nil {
+		return nil
+	}
+	if sel != nil && *sel == "ALL_ATTRIBUTES" {
+		return attr.Invalid(paramsInvalid+"Select type ALL_ATTRIBUTES is not supported for global secondary index %s because its projection type is not ALL", ix.Name)
+	}
+	if names := unprojected(projected, projectionNames(proj)); len(names) > 0 {
+		return attr.Invalid(paramsInvalid+"Global secondary index %s does not project [%s]", ix.Name, strings.Join(names, ", "))
+	}
+	if !query {
+		return nil
+	}
+	if names := unprojected(projected, filterNames(filter)); len(names) > 0 {
+		return attr.Invalid(paramsInvalid+"Secondary index %s does not project one or more filter attributes: [%s]", ix.Name, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// lsiFetch reports whether a read through LSI ix needs the attributes the
+// index does not project, which DynamoDB then fetches from the table:
+// Select ALL_ATTRIBUTES, or a projection or filter naming one of them.
+// When only the filter needs them, keep is the projector that returns the
+// index's attributes alone, as the read would without the fetch.
+func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Projection, filter engine.Condition) (fetch bool, keep engine.Projector) {
+	if ix == nil {
+		return false, nil
+	}
+	projected := projectedNames(def, ix)
+	switch {
+	case projected == nil:
+		return false, nil
+	case sel != nil && *sel == "ALL_ATTRIBUTES":
+		return true, nil
+	case len(unprojected(projected, projectionNames(proj))) > 0:
+		return true, nil
+	case len(unprojected(projected, filterNames(filter))) > 0:
+		if proj != nil {
+			return true, nil
+		}
+		return true, indexProjector(projected)
+	}
+	return false, nil
+}
+
+// indexProjector keeps the attributes an index projects.
+type indexProjector map[string]bool
+
+func (p indexProjector) Project(item attr.Item) attr.Item {
+	out := make(attr.Item, len(p))
+	for name := range p {
+		if v, ok := item[name]; ok {
+			out[name] = v
 		}
 	}
-	return false
+	return out
 }
 
 // keysOf is the key schema a read binds its key condition to: the
@@ -332,10 +415,14 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	lsi := ix
 	if global {
 		lsi = nil
+		if err := gsiReadError(def, ix, in.Select, proj, filter, true); err != nil {
+			return nil, err
+		}
 	}
+	fetch, keep := lsiFetch(def, lsi, in.Select, proj, filter)
 	r := engine.QueryRequest{
 		Table:          name,
-		Fetch:          lsiFetch(def, lsi, in.Select, proj, filter),
+		Fetch:          fetch,
 		Hash:           kr.HashValue,
 		HashValues:     kr.HashValues,
 		SortPrefix:     kr.SortEq,
@@ -354,6 +441,8 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	r.Filter = filter
 	if proj != nil {
 		r.Projection = proj
+	} else if keep != nil {
+		r.Projection = keep
 	}
 	if err := a.waitIndex(req, name, global); err != nil {
 		return nil, err

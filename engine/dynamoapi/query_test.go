@@ -1,6 +1,7 @@
 package dynamoapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,6 +105,61 @@ func TestScanErrors(t *testing.T) {
 		{"legacy operator alone", "Scan", `{"TableName":"hash","ScanFilter":{"a":{"ComparisonOperator":"NULL"}},"ConditionalOperator":"OR"}`, vex,
 			"ConditionalOperator can only be used when Filter or Expected has two or more elements"},
 	})
+}
+
+// A GSI cannot fetch what it does not project (DynamoDB Local's messages;
+// DynamoDB's PartiQL answers, recorded by later conformance suites, share
+// them). gsi2 projects its keys, the table's and data.
+func TestGSIUnprojectedReads(t *testing.T) {
+	h := newHarness(t).withSharedTables()
+	q := func(extra string) string {
+		return `{"TableName":"composite","IndexName":"gsi2","KeyConditionExpression":"lsi1sk = :v","ExpressionAttributeValues":{":v":{"S":"x"}` + extra
+	}
+	sc := func(extra string) string { return `{"TableName":"composite","IndexName":"gsi2"` + extra + `}` }
+	const allAttrs = "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index gsi2 because its projection type is not ALL"
+	runErrCases(t, h, []errCase{
+		{"query ALL_ATTRIBUTES", "Query", q(`},"Select":"ALL_ATTRIBUTES"}`), vex, allAttrs},
+		{"scan ALL_ATTRIBUTES", "Scan", sc(`,"Select":"ALL_ATTRIBUTES"`), vex, allAttrs},
+		{"query projection", "Query", q(`},"ProjectionExpression":"zeta, #d, alpha.x, pk","ExpressionAttributeNames":{"#d":"data"}}`), vex,
+			"One or more parameter values were invalid: Global secondary index gsi2 does not project [alpha, zeta]"},
+		{"scan AttributesToGet", "Scan", sc(`,"AttributesToGet":["other","sk"]`), vex,
+			"One or more parameter values were invalid: Global secondary index gsi2 does not project [other]"},
+		{"query filter", "Query", q(`,":n":{"N":"1"}},"FilterExpression":"b = :n OR a = :n OR b = :n"}`), vex,
+			"One or more parameter values were invalid: Secondary index gsi2 does not project one or more filter attributes: [a, b]"},
+	})
+	// A Scan's filter on an attribute the index lacks finds nothing.
+	h.ok("PutItem", `{"TableName":"composite","Item":{"pk":{"S":"g"},"sk":{"S":"1"},"lsi1sk":{"S":"x"},"lsi2sk":{"S":"y"},"a":{"N":"1"}}}`)
+	if r := h.ok("Scan", sc(`,"FilterExpression":"a = :n","ExpressionAttributeValues":{":n":{"N":"1"}}`)); path(r.body, "Count") != float64(0) {
+		t.Errorf("scan filter on an unprojected attribute: %s", r.raw)
+	}
+}
+
+// An LSI fetches from the table what a filter needs but returns only what it
+// projects; a projection or Select ALL_ATTRIBUTES returns the fetched rest.
+func TestLSIFetchForFilter(t *testing.T) {
+	h := newHarness(t).withSharedTables()
+	h.ok("PutItem", `{"TableName":"composite","Item":{"pk":{"S":"f"},"sk":{"S":"1"},"lsi1sk":{"S":"k"},"lsi2sk":{"S":"y"},"extra":{"N":"7"},"more":{"S":"m"}}}`)
+	q := func(extra string) string {
+		return `{"TableName":"composite","IndexName":"lsi2","KeyConditionExpression":"pk = :p","FilterExpression":"extra = :n",` +
+			`"ExpressionAttributeValues":{":p":{"S":"f"},":n":{"N":"7"}}` + extra + `}`
+	}
+	for _, tc := range []struct{ extra, want string }{
+		{``, `[{"lsi1sk":{"S":"k"},"lsi2sk":{"S":"y"},"pk":{"S":"f"},"sk":{"S":"1"}}]`},
+		{`,"Select":"ALL_ATTRIBUTES"`, `[{"extra":{"N":"7"},"lsi1sk":{"S":"k"},"lsi2sk":{"S":"y"},"more":{"S":"m"},"pk":{"S":"f"},"sk":{"S":"1"}}]`},
+		{`,"ProjectionExpression":"more"`, `[{"more":{"S":"m"}}]`},
+	} {
+		for _, op := range []string{"Query", "Scan"} {
+			body := q(tc.extra)
+			if op == "Scan" {
+				body = strings.Replace(body, `"KeyConditionExpression":"pk = :p","FilterExpression":"extra = :n"`, `"FilterExpression":"extra = :n AND pk = :p"`, 1)
+			}
+			r := h.ok(op, body)
+			got, _ := json.Marshal(path(r.body, "Items"))
+			if string(got) != tc.want {
+				t.Errorf("%s %s: got %s, want %s", op, tc.extra, got, tc.want)
+			}
+		}
+	}
 }
 
 func TestQueryScanResults(t *testing.T) {

@@ -112,10 +112,14 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	lsi := ix
 	if global {
 		lsi = nil
+		if err := gsiReadError(def, ix, in.Select, proj, filter, false); err != nil {
+			return nil, err
+		}
 	}
+	fetch, keep := lsiFetch(def, lsi, in.Select, proj, filter)
 	r := engine.ScanRequest{
 		Table:          name,
-		Fetch:          lsiFetch(def, lsi, in.Select, proj, filter),
+		Fetch:          fetch,
 		ExclusiveStart: in.ExclusiveStartKey,
 		CountOnly:      in.Select != nil && *in.Select == "COUNT",
 		Consistent:     consistent,
@@ -132,6 +136,8 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	r.Filter = filter
 	if proj != nil {
 		r.Projection = proj
+	} else if keep != nil {
+		r.Projection = keep
 	}
 	if err := a.waitIndex(req, name, global); err != nil {
 		return nil, err
