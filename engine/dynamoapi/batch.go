@@ -76,9 +76,10 @@ const (
 	msgWriteRequestShape = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
 	msgDuplicateAttrName = paramsInvalid + "Duplicate value in attribute name: %s"
 	// ruleBatchTableName is the map-key constraint on RequestItems: the
-	// data-plane table-name rules (a table ARN of this server passes too).
+	// table-name rules, 3 to 255 characters (recorded from DynamoDB; a table
+	// ARN of this server passes too).
 	ruleBatchTableName = "Map keys must satisfy constraint: [Member must have length less than or equal to 255, " +
-		"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: " + wire.NamePattern + "]"
+		"Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: " + wire.NamePattern + "]"
 	ruleBatchWrites = "Map value must satisfy constraint: [Member must have length less than or equal to 25, " +
 		"Member must have length greater than or equal to 1]"
 )
@@ -92,7 +93,8 @@ func (a *api) batchTableName(key string) (name string, ok bool) {
 			return name, true
 		}
 	}
-	return key, wire.ValidName(key) && wire.UTF16Len(key) <= 255
+	n := wire.UTF16Len(key)
+	return key, wire.ValidName(key) && n >= 3 && n <= 255
 }
 
 // batchWriteItem answers BatchWriteItem. All requests are applied in one
@@ -264,7 +266,6 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 
 	var v violations
-	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
 	names := make(map[string]string, len(keys))
 	badName := false
 	for _, k := range keys {
@@ -272,9 +273,11 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 		names[k] = name
 		badName = badName || !ok
 	}
+	// The table names before ReturnConsumedCapacity (recorded from DynamoDB).
 	if badName {
 		v.Add(wire.Quote(javaGetItems(keys, in.RequestItems)), "requestItems", ruleBatchTableName)
 	}
+	v.Enum("returnConsumedCapacity", in.ReturnConsumedCapacity, enumReturnConsumedCapacity)
 	for _, k := range keys {
 		ka := in.RequestItems[k]
 		path := "RequestItems." + k + ".member."
@@ -292,6 +295,17 @@ func (a *api) batchGetItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+
+	// ProjectionExpression for one table and AttributesToGet for another
+	// mix expression and non-expression parameters in one request.
+	var all exprParams
+	for _, k := range keys {
+		all.addExpr("ProjectionExpression", in.RequestItems[k].ProjectionExpression)
+		all.addLegacy("AttributesToGet", in.RequestItems[k].AttributesToGet != nil)
+	}
+	if len(all.expressions) > 0 && len(all.legacy) > 0 {
+		return nil, attr.Invalid(msgMixedParams, "AttributesToGet", "ProjectionExpression")
 	}
 
 	total := 0

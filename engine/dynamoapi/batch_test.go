@@ -96,7 +96,16 @@ func TestBatchErrors(t *testing.T) {
 			"1 validation error detected: Value at 'RequestItems.hash.member.Keys' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"get: table name pattern", "BatchGetItem", `{"RequestItems":{"bad name!":{"Keys":[{"a":{"S":"x"}}]}}}`, vex,
 			"1 validation error detected: Value '{bad name!={Keys: [{a={S: x,}}],}}' at 'requestItems' failed to satisfy constraint: Map keys must satisfy constraint: " +
-				"[Member must have length less than or equal to 255, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]"},
+				"[Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]"},
+		// Recorded from DynamoDB: the names before ReturnConsumedCapacity,
+		// and a name of two characters breaks the same rule.
+		{"get: table name and enum", "BatchGetItem", `{"RequestItems":{"ab":{"Keys":[{"a":{"S":"x"}}]}},"ReturnConsumedCapacity":"BOGUS"}`, vex,
+			"2 validation errors detected: Value '{ab={Keys: [{a={S: x,}}],}}' at 'requestItems' failed to satisfy constraint: Map keys must satisfy constraint: " +
+				"[Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]; " +
+				"Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"},
+		{"get: expression and legacy across tables", "BatchGetItem", `{"RequestItems":{"hash":{"Keys":[{"pk":{"S":"a"}}],"ProjectionExpression":"pk"},` +
+			`"composite":{"Keys":[{"pk":{"S":"b"},"sk":{"S":"z"}}],"AttributesToGet":["pk"]}}}`, vex,
+			"Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"},
 		{"get: bad value", "BatchGetItem", `{"RequestItems":{"nope":{"Keys":[{"a":{"NULL":false}}]}}}`, vex,
 			"One or more parameter values were invalid: Null attribute value types must have the value of true"},
 		{"get: key missing sort key", "BatchGetItem", `{"RequestItems":{"composite":{"Keys":[{"pk":{"S":"a"}}]}}}`, vex, "The provided key element does not match the schema"},

@@ -18,6 +18,10 @@ import (
 // anything, then parses each expression with engine/expr (parse*), and
 // finally reports placeholders no expression used (checkUnused).
 
+// msgMixedParams answers expression and non-expression members in one
+// request: the non-expression ones, then the expression ones.
+const msgMixedParams = "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {%s} Expression parameters: {%s}"
+
 // exprParams are the expression-related members of one request.
 type exprParams struct {
 	// Expression members present, in DynamoDB's order, by name
@@ -56,8 +60,7 @@ func (p *exprParams) addLegacy(name string, sent bool) {
 // expression to use them. The values are validated as item attributes.
 func (p *exprParams) check() error {
 	if len(p.expressions) > 0 && len(p.legacy) > 0 {
-		return attr.Invalid("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {%s} Expression parameters: {%s}",
-			strings.Join(p.legacy, ", "), strings.Join(p.expressions, ", "))
+		return attr.Invalid(msgMixedParams, strings.Join(p.legacy, ", "), strings.Join(p.expressions, ", "))
 	}
 	if p.names != nil && len(p.names) == 0 {
 		return attr.Invalid("ExpressionAttributeNames must not be empty")
