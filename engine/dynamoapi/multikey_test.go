@@ -158,7 +158,7 @@ func TestQueryMultiAttributeGSIKeyConditions(t *testing.T) {
 			`"t":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"T"}]},"r":{"ComparisonOperator":"EQ","AttributeValueList":[{"N":"1"}]},` +
 			`"b":{"ComparisonOperator":"GT","AttributeValueList":[{"N":"1"}]}}}`, vex, "RANGE key attributes a must have equality conditions specified in the query because a condition is present on key attribute b"},
 		{"three conditions on a table", "Query", `{"TableName":"multi","KeyConditionExpression":"pk = :t AND r = :r AND a = :a",` +
-			`"ExpressionAttributeValues":{":t":{"S":"T"},":r":{"N":"1"},":a":{"S":"x"}}}`, vex, "Conditions can be of length 1 or 2 only"},
+			`"ExpressionAttributeValues":{":t":{"S":"T"},":r":{"N":"1"},":a":{"S":"x"}}}`, vex, "The number of query conditions (3) exceeds the number of key attributes defined in the schema (1)"},
 	})
 	h.ok("Query", `{"TableName":"multi","IndexName":"gsi","KeyConditions":{`+
 		`"t":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"T"}]},"r":{"ComparisonOperator":"EQ","AttributeValueList":[{"N":"1"}]},`+

@@ -69,9 +69,11 @@
 // "... must have the key attribute as its first operand", "... cannot
 // contain nested operations", "... Multiple attribute names used in one
 // condition", "... cannot have conditions on nested attributes", "... No
-// key attribute specified", "KeyConditionExpressions must only contain one
-// condition per key", "Conditions can be of length 1 or 2 only", "Query key
-// condition not supported", "Condition parameter type does not match schema
+// key attribute specified", "Invalid KeyConditionExpression:
+// KeyConditionExpressions must only contain one condition per key", "The
+// number of query conditions (3) exceeds the number of key attributes
+// defined in the schema (2)", "Conditions can be of length 1 or 2 only"
+// (KeyConditions), "Query key condition not supported", "Condition parameter type does not match schema
 // type") and the runtime update errors ("An operand in the update
 // expression has an incorrect data type", "The provided expression refers
 // to an attribute that does not exist in the item", "The document path

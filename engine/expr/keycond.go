@@ -86,7 +86,7 @@ func ParseKeyCondition(s string, names Names, values Values) (*KeyCondition, err
 			return nil, err
 		}
 		if seen[cond.Name] {
-			return nil, attr.Invalid("KeyConditionExpressions must only contain one condition per key")
+			return nil, attr.Invalid("Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key")
 		}
 		seen[cond.Name] = true
 		kc.Conds = append(kc.Conds, cond)
@@ -174,9 +174,20 @@ func (k *KeyCondition) Used() Usage { return k.usage }
 // String prints the key condition with its placeholders.
 func (k *KeyCondition) String() string { return k.root.String() }
 
-// msgConditionsLength is DynamoDB's answer to a key condition with more
-// conditions than the key has attributes (a one-attribute key).
+// msgConditionsLength is DynamoDB's answer to KeyConditions with more
+// conditions than the key has attributes (as dynalite recorded it).
 const msgConditionsLength = "Conditions can be of length 1 or 2 only"
+
+// tooManyConditions is DynamoDB's answer to a key condition with more
+// conditions than the key has attributes: for a KeyConditionExpression,
+// its count against the schema's (recorded from DynamoDB); for the legacy
+// KeyConditions, msgConditionsLength.
+func (k *KeyCondition) tooManyConditions(attrs int) error {
+	if k.root == nil {
+		return attr.Invalid(msgConditionsLength)
+	}
+	return attr.Invalid("The number of query conditions (%d) exceeds the number of key attributes defined in the schema (%d)", len(k.Conds), attrs)
+}
 
 // Bind matches the condition against a key schema, with DynamoDB's
 // messages, and returns the range to read.
@@ -184,8 +195,9 @@ func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
 	if s.Partition != nil {
 		return k.bindMulti(s)
 	}
+	// Two conditions on a one-attribute key are "not supported" below.
 	if len(k.Conds) > 2 {
-		return nil, attr.Invalid(msgConditionsLength)
+		return nil, k.tooManyConditions(1 + btoi(s.Range != ""))
 	}
 	var hash, other *KeyCond
 	onKey := false
@@ -258,6 +270,9 @@ func (k *KeyCondition) bindMulti(s KeySchema) (*KeyRange, error) {
 			}
 		}
 		return nil
+	}
+	if attrs := len(s.Partition) + len(s.Sort); len(k.Conds) > attrs {
+		return nil, k.tooManyConditions(attrs)
 	}
 	for _, a := range s.Partition {
 		if cond(a.Name) == nil {
@@ -343,4 +358,11 @@ func (c *KeyCond) Match(v attr.Value) bool {
 		}}, nil)
 	}
 	return false
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
