@@ -19,7 +19,7 @@ var (
 	enumReturnValues            = []string{"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"}
 	enumReturnItemCollection    = []string{"SIZE", "NONE"}
 	enumReturnValuesOnCondition = []string{"ALL_OLD", "NONE"}
-	enumConditionalOperator     = []string{"AND", "OR"}
+	enumConditionalOperator     = []string{"OR", "AND"} // in the order DynamoDB lists them (recorded)
 	enumBillingMode             = []string{"PROVISIONED", "PAY_PER_REQUEST"}
 	enumKeyType                 = []string{"HASH", "RANGE"}
 	enumAttributeType           = []string{"B", "N", "S"}

@@ -112,8 +112,10 @@ func checkCreateTable(in *createTableIn) (*catalog.Table, error) {
 			v.RequiredEnum(p+"attributeType", d.AttributeType, enumAttributeType)
 		}
 	}
-	checkIndexMembers(&v, "localSecondaryIndexes", in.LocalSecondaryIndexes, false)
+	// The GSIs before the LSIs, whatever the request's order (recorded from
+	// DynamoDB).
 	checkIndexMembers(&v, "globalSecondaryIndexes", in.GlobalSecondaryIndexes, true)
+	checkIndexMembers(&v, "localSecondaryIndexes", in.LocalSecondaryIndexes, false)
 	if s := in.StreamSpecification; s != nil {
 		v.Required("streamSpecification.streamEnabled", s.StreamEnabled != nil)
 		v.Enum("streamSpecification.streamViewType", s.StreamViewType, enumStreamViewType)

@@ -77,6 +77,8 @@ func TestItemErrors(t *testing.T) {
 		{"put: empty sort key", "PutItem", `{"TableName":"composite","Item":{"pk":{"S":"ev-composite"},"sk":{"S":""}}}`, vex, "~Key: sk"},
 		{"put: empty set in map", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"x"},"outer":{"M":{"inner":{"SS":[]}}}}}`, vex, ""},
 		{"put: empty set in list", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"x"},"items":{"L":[{"SS":[]}]}}}`, vex, ""},
+		{"put: XOR", "PutItem", `{"TableName":"hash","Item":{"pk":{"S":"x"}},"Expected":{"a":{"Exists":false},"b":{"Exists":false}},"ConditionalOperator":"XOR"}`, vex,
+			"1 validation error detected: Value 'XOR' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [OR, AND]"},
 		{"put: key type mismatch", "PutItem", `{"TableName":"hash","Item":{"pk":{"N":"1"}}}`, vex,
 			"One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"},
 		{"put: index key type mismatch", "PutItem", `{"TableName":"composite","Item":{"pk":{"S":"a"},"sk":{"S":"b"},"lsi1sk":{"N":"1"}}}`, vex,

@@ -38,6 +38,11 @@ func TestCreateTableErrors(t *testing.T) {
 			vex, "The parameter 'TableName' is required but was not present in the request"},
 		{"short name", "CreateTable", ct(`"TableName":"ab"`), vex,
 			"1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"},
+		// Recorded from DynamoDB: the GSIs' errors before the LSIs'.
+		{"short index names", "CreateTable", `{"TableName":"shortix",` + composite + `,"LocalSecondaryIndexes":[` + lsi("aa", "pk", "lsiSk") +
+			`],"GlobalSecondaryIndexes":[{"IndexName":"zz","KeySchema":[{"AttributeName":"lsiSk","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]}`, vex,
+			"2 validation errors detected: Value 'zz' at 'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member must have length greater than or equal to 3; " +
+				"Value 'aa' at 'localSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member must have length greater than or equal to 3"},
 		{"duplicate key attribute", "CreateTable", ct(`"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"pk","KeyType":"RANGE"}]`), vex,
 			"Invalid KeySchema: Some index key attribute have no definition"},
 		{"three key elements", "CreateTable", ct(`"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"S"},{"AttributeName":"extra","AttributeType":"S"}],` +
