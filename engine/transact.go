@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicedb/sluice/cdc/event"
 	"github.com/sluicedb/sluice/engine/attr"
+	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/internal/kv"
 	"github.com/sluicedb/sluice/engine/keycodec"
 )
@@ -171,10 +172,9 @@ type txAction struct {
 // for a Put, whose secondary-index key has the wrong type);
 // ErrIdempotentMismatch; then, with every item read, a
 // TransactionCanceledError with a reason per action when any condition fails
-// or any update leaves an invalid item, except that an update leaving a
-// secondary-index key empty is its own ValidationException. Empty key values
-// in the request are the caller's to refuse before (DynamoDB checks them up
-// front).
+// or any update leaves an invalid item. Empty key values (emptyKeyValues),
+// and an update leaving a secondary-index key empty, are the call's own
+// ValidationException rather than cancellation reasons.
 func (e *Engine) TransactWrite(req TransactWriteRequest) (TransactWriteResult, error) {
 	res, err := e.transactWrite(req)
 	if err == nil && req.Token != "" {
@@ -201,6 +201,11 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 		return TransactWriteResult{}, err
 	}
 	defer release()
+	for _, a := range req.Actions {
+		if err := emptyKeyValues(tables[a.Table].def, a); err != nil {
+			return TransactWriteResult{}, err
+		}
+	}
 
 	acts := make([]txAction, len(req.Actions))
 	keys := make([][]byte, 0, len(req.Actions)+1)
@@ -318,6 +323,38 @@ func (e *Engine) transactWrite(req TransactWriteRequest) (TransactWriteResult, e
 		}
 	}
 	return res, nil
+}
+
+// emptyKeyValues refuses an empty string or binary value of a table key
+// attribute in an action, and of a secondary-index key attribute in a Put
+// whose table key is otherwise well formed. DynamoDB checks these before the
+// transaction runs, so they are the call's ValidationException, where a
+// value of the wrong type is the action's cancellation reason (prepare).
+func emptyKeyValues(def *catalog.Table, a TxWrite) error {
+	item := a.Key
+	if a.Kind == TxPut {
+		item = a.Item
+	}
+	wellFormed := true
+	for _, k := range def.KeySchema {
+		v, ok := item[k.Name]
+		if !ok || v.T != def.AttrType(k.Name) {
+			wellFormed = false
+			continue
+		}
+		if err := attr.KeyNotEmpty(k.Name, v); err != nil {
+			return err
+		}
+	}
+	if a.Kind != TxPut || !wellFormed {
+		return nil
+	}
+	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {
+		if v.T != want {
+			return nil // the engine's cancellation reason
+		}
+		return attr.ValidateIndexKeyValue(ix.Name, name, v, want)
+	})
 }
 
 // prepare checks an action's key against its table's schema and computes

@@ -220,18 +220,6 @@ func IndexKeyError(def *catalog.Table, item attr.Item) error {
 	})
 }
 
-// EmptyIndexKeyError is IndexKeyError for empty values alone: a
-// TransactWriteItems Put refuses those before the transaction runs, while
-// a type mismatch cancels the transaction.
-func EmptyIndexKeyError(def *catalog.Table, item attr.Item) error {
-	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {
-		if v.T != want {
-			return nil
-		}
-		return attr.ValidateIndexKeyValue(ix.Name, name, v, want)
-	})
-}
-
 // updatedIndexKeyError is IndexKeyError for the item an update leaves. An
 // empty value gets DynamoDB's update wording, as a transactionError: a
 // transaction answers it with its own ValidationException, not as the

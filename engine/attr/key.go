@@ -51,7 +51,7 @@ func ValidateKeyValue(name string, v Value, want Type) error {
 	if v.T != want {
 		return Invalid(msgKeyTypeMismatch, name, want, v.T)
 	}
-	return checkKeyNotEmpty(name, v)
+	return KeyNotEmpty(name, v)
 }
 
 // ValidateKeyElement checks one attribute of a Key parameter (GetItem,
@@ -63,22 +63,19 @@ func ValidateKeyElement(name string, v Value, want Type) error {
 	if v.T != want {
 		return Invalid(MsgKeySchemaMismatch)
 	}
-	return checkKeyNotEmpty(name, v)
+	return KeyNotEmpty(name, v)
 }
 
-func checkKeyNotEmpty(name string, v Value) error {
+// KeyNotEmpty checks that key attribute name does not hold an empty
+// string or binary value: the emptiness rule of ValidateKeyValue and
+// ValidateKeyElement alone (TransactWriteItems applies it before the
+// transaction runs).
+func KeyNotEmpty(name string, v Value) error {
 	if what := EmptyKind(v); what != "" {
 		return Invalid("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", what, name)
 	}
 	return nil
 }
-
-// KeyNotEmpty checks that key attribute name does not hold an empty
-// string or binary value: the emptiness rule of ValidateKeyValue and
-// ValidateKeyElement alone. TransactWriteItems applies it to every action
-// before the transaction runs, so it answers with its own
-// ValidationException rather than a cancellation reason.
-func KeyNotEmpty(name string, v Value) error { return checkKeyNotEmpty(name, v) }
 
 // ValidateKeySize checks DynamoDB's key size limits: a partition key value
 // at most MaxPartitionKeyBytes, a sort key value at most MaxSortKeyBytes

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/engine/attr"
-	"github.com/sluicedb/sluice/engine/catalog"
 	"github.com/sluicedb/sluice/engine/expr"
 	"github.com/sluicedb/sluice/engine/wire"
 )
@@ -255,7 +254,6 @@ func (a *api) txAction(in *txActionIn, kind engine.TxKind) (engine.TxWrite, erro
 		Table:                    a.resolveName(*in.TableName),
 		ReturnOldOnConditionFail: in.ReturnValuesOnConditionCheckFailure != nil && *in.ReturnValuesOnConditionCheckFailure == "ALL_OLD",
 	}
-	def := a.lookup(tw.Table)
 	if kind == engine.TxPut {
 		if err := attr.ValidateItem(in.Item); err != nil {
 			return tw, err
@@ -269,9 +267,6 @@ func (a *api) txAction(in *txActionIn, kind engine.TxKind) (engine.TxWrite, erro
 			return tw, err
 		}
 		tw.Key = in.Key
-	}
-	if err := emptyKeyError(def, in.Item, in.Key); err != nil {
-		return tw, err
 	}
 	x := exprParams{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, valuesUser: "ConditionExpression"}
 	if kind == engine.TxUpdate {
@@ -301,35 +296,7 @@ func (a *api) txAction(in *txActionIn, kind engine.TxKind) (engine.TxWrite, erro
 	if c != nil {
 		tw.Cond = c
 	}
-	if kind == engine.TxPut && def != nil && tableKeyWellFormed(def, in.Item) {
-		// A wrong type cancels the transaction (the engine's); an empty
-		// value is refused before it runs.
-		if err := engine.EmptyIndexKeyError(def, in.Item); err != nil {
-			return tw, err
-		}
-	}
 	return tw, nil
-}
-
-// emptyKeyError refuses an empty string or binary value of one of def's key
-// attributes in a transaction action's Item or Key. DynamoDB checks this
-// before the transaction runs, so it is the call's ValidationException, not
-// a cancellation reason (a value of the wrong type is one, the engine's).
-func emptyKeyError(def *catalog.Table, item, key attr.Item) error {
-	if def == nil {
-		return nil
-	}
-	if item == nil {
-		item = key
-	}
-	for _, k := range def.KeySchema {
-		if v, ok := item[k.Name]; ok && v.T == def.AttrType(k.Name) {
-			if err := attr.KeyNotEmpty(k.Name, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // txCollections renders ItemCollectionMetrics for the actions on tables with
