@@ -196,12 +196,9 @@ func unprojected(projected map[string]bool, names []string) []string {
 
 // projectionNames is the top-level attributes a projection names.
 func projectionNames(proj *expr.Projection) []string {
-	if proj == nil {
-		return nil
-	}
-	names := make([]string, len(proj.Paths))
-	for i, p := range proj.Paths {
-		names[i] = p[0].Name
+	var names []string
+	for _, p := range projPaths(proj) {
+		names = append(names, p[0].Name)
 	}
 	return names
 }
@@ -240,30 +237,35 @@ func gsiReadError(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr
 	return nil
 }
 
-// lsiFetch reports whether a read through LSI ix needs the attributes the
-// index does not project, which DynamoDB then fetches from the table:
-// Select ALL_ATTRIBUTES, or a projection or filter naming one of them.
-// When only the filter needs them, keep is the projector that returns the
-// index's attributes alone, as the read would without the fetch.
-func lsiFetch(def *catalog.Table, ix *catalog.Index, sel *string, proj *expr.Projection, filter engine.Condition) (fetch bool, keep engine.Projector) {
+// indexRead checks a Query's or Scan's read of index ix (nil: the table)
+// against what the index projects and says how to read it. A GSI refuses
+// what it does not project (gsiReadError). An LSI fetches it from the
+// table, as DynamoDB does: for Select ALL_ATTRIBUTES, or a projection or
+// filter naming one; out is the read's output projector, proj or, when
+// only the filter needs the fetch, the index's own attributes.
+func indexRead(def *catalog.Table, ix *catalog.Index, global bool, sel *string, proj *expr.Projection, filter engine.Condition, query bool) (fetch bool, out engine.Projector, err error) {
+	if proj != nil {
+		out = proj // a nil *expr.Projection would not compare equal to nil
+	}
 	if ix == nil {
-		return false, nil
+		return false, out, nil
+	}
+	if global {
+		return false, out, gsiReadError(def, ix, sel, proj, filter, query)
 	}
 	projected := projectedNames(def, ix)
 	switch {
 	case projected == nil:
-		return false, nil
-	case sel != nil && *sel == "ALL_ATTRIBUTES":
-		return true, nil
-	case len(unprojected(projected, projectionNames(proj))) > 0:
-		return true, nil
+		return false, out, nil
+	case sel != nil && *sel == "ALL_ATTRIBUTES", len(unprojected(projected, projectionNames(proj))) > 0:
+		return true, out, nil
 	case len(unprojected(projected, filterNames(filter))) > 0:
-		if proj != nil {
-			return true, nil
+		if proj == nil {
+			out = indexProjector(projected)
 		}
-		return true, indexProjector(projected)
+		return true, out, nil
 	}
-	return false, nil
+	return false, out, nil
 }
 
 // indexProjector keeps the attributes an index projects.
@@ -412,14 +414,10 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 	if err := engine.ScalarKeys(def, engine.ConditionPaths(filter)); err != nil {
 		return nil, err
 	}
-	lsi := ix
-	if global {
-		lsi = nil
-		if err := gsiReadError(def, ix, in.Select, proj, filter, true); err != nil {
-			return nil, err
-		}
+	fetch, out, err := indexRead(def, ix, global, in.Select, proj, filter, true)
+	if err != nil {
+		return nil, err
 	}
-	fetch, keep := lsiFetch(def, lsi, in.Select, proj, filter)
 	r := engine.QueryRequest{
 		Table:          name,
 		Fetch:          fetch,
@@ -439,11 +437,7 @@ func (a *api) query(_ context.Context, req *wire.Request) (any, error) {
 		r.Limit = int(min(*in.Limit, 1<<31-1))
 	}
 	r.Filter = filter
-	if proj != nil {
-		r.Projection = proj
-	} else if keep != nil {
-		r.Projection = keep
-	}
+	r.Projection = out
 	if err := a.waitIndex(req, name, global); err != nil {
 		return nil, err
 	}

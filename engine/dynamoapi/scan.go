@@ -109,14 +109,10 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 	if err := engine.ScalarKeys(def, engine.ConditionPaths(filter)); err != nil {
 		return nil, err
 	}
-	lsi := ix
-	if global {
-		lsi = nil
-		if err := gsiReadError(def, ix, in.Select, proj, filter, false); err != nil {
-			return nil, err
-		}
+	fetch, out, err := indexRead(def, ix, global, in.Select, proj, filter, false)
+	if err != nil {
+		return nil, err
 	}
-	fetch, keep := lsiFetch(def, lsi, in.Select, proj, filter)
 	r := engine.ScanRequest{
 		Table:          name,
 		Fetch:          fetch,
@@ -134,11 +130,7 @@ func (a *api) scan(_ context.Context, req *wire.Request) (any, error) {
 		r.Limit = int(min(*in.Limit, 1<<31-1))
 	}
 	r.Filter = filter
-	if proj != nil {
-		r.Projection = proj
-	} else if keep != nil {
-		r.Projection = keep
-	}
+	r.Projection = out
 	if err := a.waitIndex(req, name, global); err != nil {
 		return nil, err
 	}

@@ -197,7 +197,11 @@ func (k *KeyCondition) Bind(s KeySchema) (*KeyRange, error) {
 	}
 	// Two conditions on a one-attribute key are "not supported" below.
 	if len(k.Conds) > 2 {
-		return nil, k.tooManyConditions(1 + btoi(s.Range != ""))
+		attrs := 1
+		if s.Range != "" {
+			attrs = 2
+		}
+		return nil, k.tooManyConditions(attrs)
 	}
 	var hash, other *KeyCond
 	onKey := false
@@ -358,11 +362,4 @@ func (c *KeyCond) Match(v attr.Value) bool {
 		}}, nil)
 	}
 	return false
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
