@@ -29,7 +29,9 @@ import (
 // Changes the stream lost before the indexer read them (it was behind by
 // more than the retention, say after a crash and a restart days later)
 // show as a gap in their shard's sequence numbers when the shard's next
-// record comes: the GSIs that needed them are then backfilled again.
+// record comes, or, on a shard that stays idle, once the change log has
+// dropped them too (engine.GSILostChanges, every gsiLostEvery): the GSIs
+// that needed them are then backfilled again.
 type GSIIndexer struct {
 	e   *engine.Engine
 	js  jetstream.JetStream
@@ -49,6 +51,10 @@ func NewGSIIndexer(e *engine.Engine, js jetstream.JetStream, log *slog.Logger) *
 
 // gsiBatch bounds the records applied in one batch.
 const gsiBatch = 512
+
+// gsiLostEvery is how often the indexer of a table asks the engine for
+// changes lost on idle shards (engine.GSILostChanges): a lookup per shard.
+const gsiLostEvery = 5 * time.Second
 
 // Run indexes until ctx ends: every poll it starts a reader for each table
 // that has GSIs and stops those of tables that no longer have any.
@@ -128,9 +134,21 @@ func (g *GSIIndexer) read(ctx context.Context, id uint32) error {
 		return err
 	}
 	// Backfills run on this goroutine, between batches and every 100 ms,
-	// so that they never interleave with applying changes.
+	// so that they never interleave with applying changes. So does the
+	// look for lost changes, first 100 ms after the start.
 	backfill := func() error { return g.backfill(id) }
-	return readChanges(ctx, stream, pos+1, gsiBatch, backfill, func(changes []engine.IndexChange) error {
+	var looked time.Time
+	check := func() error {
+		if err := backfill(); err != nil {
+			return err
+		}
+		if time.Since(looked) < gsiLostEvery {
+			return nil
+		}
+		looked = time.Now()
+		return g.e.GSILostChanges(id)
+	}
+	return readChanges(ctx, stream, pos+1, gsiBatch, check, func(changes []engine.IndexChange) error {
 		if err := backfill(); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -371,6 +372,61 @@ func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
 		return nil
 	}
 	return gap
+}
+
+// GSILostChanges finds the changes a table's GSIs still need that are gone
+// for good even though no later record of their shard has shown the gap
+// to ApplyGSI. This happens when a shard falls idle after changes the
+// indexer did not read in time: the indexer was behind by more than the
+// retention, say because Sluice was down for a day after a crash.
+//
+// A shard has such a gap when its GSI position is behind its last change
+// and its change log no longer holds the next record. The log drops a
+// record only once JetStream holds it and it is past retention, so the
+// stream has lost it too, or is about to. The answer is a *GSIGapError
+// naming the GSIs that need the lost changes, as ApplyGSI's would be, or
+// nil. The GSI indexer calls it from the goroutine that applies the
+// table's changes, so positions do not move meanwhile.
+func (e *Engine) GSILostChanges(table uint32) error {
+	t, release, err := e.holdLive(table)
+	if t == nil {
+		return err
+	}
+	defer release()
+	def := t.def.Load()
+	if len(def.GSIs) == 0 {
+		return nil
+	}
+	pos := e.newApplied("GSI", table, gsiAppliedKey)
+	lasts := e.lastSeqs(table)
+	ids := slices.Sorted(maps.Keys(lasts))
+	for _, sh := range ids {
+		at, _, err := pos.at(sh)
+		if err != nil {
+			return err
+		}
+		if lasts[sh] <= at {
+			continue
+		}
+		var first shards.Seq
+		if err := e.scanLog(table, sh, 0, func(seq shards.Seq, _ []byte) bool {
+			first = seq
+			return false
+		}); err != nil {
+			return err
+		}
+		// The lost records run to the one before the log's first, or to
+		// the shard's last if the log is empty; gsiGap decides whether
+		// they follow the shard's position and which GSIs needed them.
+		lostEnd := lasts[sh]
+		if first != 0 {
+			lostEnd = first - 1
+		}
+		if err := gsiGap(def, pos, IndexChange{Shard: sh, Seq: lostEnd + 1}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sweepGSI deletes (with del) the entries of GSI ix that it held before a

@@ -327,3 +327,66 @@ func TestGSIRebuildInPlace(t *testing.T) {
 		t.Errorf("GSI stats after the rebuild: %+v, want %d items", in.GSIs, n-deleted)
 	}
 }
+
+// TestGSILostChanges finds changes the GSIs still need that neither the
+// change log nor, so, the stream holds any more, on shards whose next
+// record may never come.
+func TestGSILostChanges(t *testing.T) {
+	e := openRelaxed(t)
+	info := mustCreate(t, e, gsiTableDef("g"))
+	var items []attr.Item
+	for i := range 40 {
+		items = append(items, attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "city": attr.S("a"), "score": num(t, strconv.Itoa(i))})
+	}
+	putAll(t, e, "g", items)
+	lasts := e.lastSeqs(info.ID)
+	if len(lasts) < 2 || lasts[0] < 3 || lasts[1] < 3 {
+		t.Fatalf("the test needs three records on shards 0 and 1: %v", lasts)
+	}
+	lost := func(wantAfter, wantNext shards.Seq, wantShard shards.ID) {
+		t.Helper()
+		err := e.GSILostChanges(info.ID)
+		var gap *GSIGapError
+		if wantNext == 0 {
+			if err != nil {
+				t.Fatalf("got %v, want no lost changes", err)
+			}
+			return
+		}
+		if !errors.As(err, &gap) || gap.Shard != wantShard || gap.After != wantAfter || gap.Next != wantNext ||
+			!slices.Equal(gap.Indexes, []string{"by-city"}) {
+			t.Fatalf("got %v, want changes %d to %d of shard %d lost for by-city", err, wantAfter+1, wantNext-1, wantShard)
+		}
+	}
+	trim := func(sh shards.ID, through shards.Seq) {
+		t.Helper()
+		if err := e.ChangeLog().Trim(info.ID, sh, through); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The indexer has read nothing, but the log holds every record.
+	lost(0, 0, 0)
+	// The log of shard 0 lost records 1 and 2.
+	trim(0, 2)
+	lost(0, 3, 0)
+	// The indexer had applied them: nothing is lost.
+	if _, err := e.ApplyGSI(info.ID, []IndexChange{
+		{Shard: 0, Seq: 1, New: attr.AppendItemJSON(nil, items[0])},
+		{Shard: 0, Seq: 2, New: attr.AppendItemJSON(nil, items[1])},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lost(0, 0, 0)
+	// The whole log of shard 1 is gone: its records to the last are lost.
+	trim(1, lasts[1])
+	lost(0, lasts[1]+1, 1)
+	// A new backfill covers them.
+	if err := e.RebackfillGSIs(info.ID, []string{"by-city"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.BackfillGSI(info.ID, "by-city"); err != nil {
+		t.Fatal(err)
+	}
+	lost(0, 0, 0)
+}
