@@ -385,8 +385,11 @@ func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
 // record only once JetStream holds it and it is past retention, so the
 // stream has lost it too, or is about to. The answer is a *GSIGapError
 // naming the GSIs that need the lost changes, as ApplyGSI's would be, or
-// nil. The GSI indexer calls it from the goroutine that applies the
-// table's changes, so positions do not move meanwhile.
+// nil. Lost changes that no GSI needs (the GSIs' backfills cover them,
+// as after the rebuild that such an error starts) can never be applied:
+// the shard's position moves past them, so that WaitGSI and GSILags do
+// not count them as behind. The GSI indexer calls it from the goroutine
+// that applies the table's changes, so positions move only here.
 func (e *Engine) GSILostChanges(table uint32) error {
 	t, release, err := e.holdLive(table)
 	if t == nil {
@@ -397,11 +400,14 @@ func (e *Engine) GSILostChanges(table uint32) error {
 	if len(def.GSIs) == 0 {
 		return nil
 	}
+	backfilling := slices.ContainsFunc(def.GSIs, func(ix catalog.Index) bool { return ix.Backfilling })
 	pos := e.newApplied("GSI", table, gsiAppliedKey)
+	b := e.db.NewBatch()
+	defer b.Close()
 	lasts := e.lastSeqs(table)
 	ids := slices.Sorted(maps.Keys(lasts))
 	for _, sh := range ids {
-		at, _, err := pos.at(sh)
+		at, recorded, err := pos.at(sh)
 		if err != nil {
 			return err
 		}
@@ -425,8 +431,17 @@ func (e *Engine) GSILostChanges(table uint32) error {
 		if err := gsiGap(def, pos, IndexChange{Shard: sh, Seq: lostEnd + 1}); err != nil {
 			return err
 		}
+		// A split's child without a position is not checked (gsiGap).
+		firstGen := sh < shards.ID(shards.Count(def.ShardBits))
+		if lostEnd > at && !backfilling && (recorded || firstGen) {
+			b.Set(gsiAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(lostEnd)))
+		}
 	}
-	return nil
+	if b.Empty() {
+		return nil
+	}
+	// Not synced, as ApplyGSI's positions.
+	return b.Commit(false)
 }
 
 // sweepGSI deletes (with del) the entries of GSI ix that it held before a
