@@ -139,6 +139,28 @@ func TestGSIIndexer(t *testing.T) {
 	r.waitCounts(want)
 }
 
+// loseChanges indexes 60 items in GSI partition "a". Then, while the
+// indexer is down, 30 of them move to "b" (stream sequences 61 to 90), and
+// the stream loses their changes up to through.
+func (r *gsiRig) loseChanges(through uint64) {
+	r.t.Helper()
+	stop := r.index()
+	for i := range 60 {
+		r.put(fmt.Sprint("k", i), "a")
+	}
+	r.waitCounts(map[string]int{"a": 60})
+	stop()
+	for i := range 30 {
+		r.put(fmt.Sprint("k", i), "b")
+	}
+	stream := waitStream(r.t, r.bus, r.table, 90)
+	for seq := uint64(61); seq <= through; seq++ {
+		if err := stream.DeleteMsg(context.Background(), seq); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
 // TestGSIIndexerGap: changes the stream lost before the indexer read them
 // (deleted from it here; records the indexer was too far behind for expire
 // the same way) leave a gap in their shards' sequence numbers; when the
@@ -146,24 +168,7 @@ func TestGSIIndexer(t *testing.T) {
 // than go on without them.
 func TestGSIIndexerGap(t *testing.T) {
 	r := newGSIRig(t, true, "KEYS_ONLY")
-	stop := r.index()
-	for i := range 60 {
-		r.put(fmt.Sprint("k", i), "a")
-	}
-	r.waitCounts(map[string]int{"a": 60})
-	stop()
-
-	// While the indexer is down: 30 items move to "b", and the stream
-	// loses the first 15 of those changes.
-	for i := range 30 {
-		r.put(fmt.Sprint("k", i), "b")
-	}
-	stream := waitStream(t, r.bus, r.table, 90)
-	for seq := uint64(61); seq <= 75; seq++ {
-		if err := stream.DeleteMsg(context.Background(), seq); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.loseChanges(75)
 	// Later changes on every shard reveal the gaps.
 	for i := range 40 {
 		r.put(fmt.Sprint("n", i), "c")
@@ -182,22 +187,7 @@ func TestGSIIndexerGap(t *testing.T) {
 // them gone all the same and backfills the GSI again.
 func TestGSIIndexerLostOnIdleShards(t *testing.T) {
 	r := newGSIRig(t, true, "KEYS_ONLY")
-	stop := r.index()
-	for i := range 60 {
-		r.put(fmt.Sprint("k", i), "a")
-	}
-	r.waitCounts(map[string]int{"a": 60})
-	stop()
-
-	for i := range 30 {
-		r.put(fmt.Sprint("k", i), "b")
-	}
-	stream := waitStream(t, r.bus, r.table, 90)
-	for seq := uint64(61); seq <= 90; seq++ {
-		if err := stream.DeleteMsg(context.Background(), seq); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.loseChanges(90)
 	lg := r.e.ChangeLog()
 	for _, p := range lg.Positions() {
 		if p.TableID == r.table {

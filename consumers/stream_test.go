@@ -43,7 +43,7 @@ func relayed(t *testing.T, e *engine.Engine, b *bus.Bus, table uint32, n uint64)
 }
 
 // waitStream returns table's stream once its last sequence is n.
-func waitStream(t *testing.T, b *bus.Bus, table uint32, n uint64) jetstream.Stream {
+func waitStream(t testing.TB, b *bus.Bus, table uint32, n uint64) jetstream.Stream {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
