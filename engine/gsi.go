@@ -195,11 +195,14 @@ func (a *applied) take(sh shards.ID, seq shards.Seq, stream uint64) (bool, error
 	return true, nil
 }
 
-// write puts the positions into b: each shard's, and the stream sequence
-// as that of streamShard.
+// write puts the positions into b: each shard's that has one (a shard
+// only looked at keeps having none), and the stream sequence as that of
+// streamShard.
 func (a *applied) write(b *kv.Batch, streamShard shards.ID) {
 	for sh, seq := range a.last {
-		b.Set(a.key(sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+		if a.recorded[sh] {
+			b.Set(a.key(sh), binary.BigEndian.AppendUint64(nil, uint64(seq)))
+		}
 	}
 	if a.stream > 0 {
 		b.Set(a.key(streamShard), binary.BigEndian.AppendUint64(nil, a.stream))
@@ -385,11 +388,13 @@ func gsiGap(def *catalog.Table, pos *applied, c IndexChange) error {
 // record only once JetStream holds it and it is past retention, so the
 // stream has lost it too, or is about to. The answer is a *GSIGapError
 // naming the GSIs that need the lost changes, as ApplyGSI's would be, or
-// nil. Lost changes that no GSI needs (the GSIs' backfills cover them,
-// as after the rebuild that such an error starts) can never be applied:
-// the shard's position moves past them, so that WaitGSI and GSILags do
-// not count them as behind. The GSI indexer calls it from the goroutine
-// that applies the table's changes, so positions move only here.
+// nil. Lost changes that no GSI needs can never be applied, so the
+// shard's position moves past them, and WaitGSI and GSILags stop counting
+// them as behind. No GSI needs them once their backfills cover them, as
+// after the rebuild that such an error starts. A GSI still backfilling
+// will cover them too: its snapshot is later than any lost change. The
+// GSI indexer calls this from the goroutine that applies the table's
+// changes, so positions move only here.
 func (e *Engine) GSILostChanges(table uint32) error {
 	t, release, err := e.holdLive(table)
 	if t == nil {
@@ -400,14 +405,10 @@ func (e *Engine) GSILostChanges(table uint32) error {
 	if len(def.GSIs) == 0 {
 		return nil
 	}
-	backfilling := slices.ContainsFunc(def.GSIs, func(ix catalog.Index) bool { return ix.Backfilling })
 	pos := e.newApplied("GSI", table, gsiAppliedKey)
-	b := e.db.NewBatch()
-	defer b.Close()
 	lasts := e.lastSeqs(table)
-	ids := slices.Sorted(maps.Keys(lasts))
-	for _, sh := range ids {
-		at, recorded, err := pos.at(sh)
+	for _, sh := range slices.Sorted(maps.Keys(lasts)) {
+		at, _, err := pos.at(sh)
 		if err != nil {
 			return err
 		}
@@ -431,15 +432,16 @@ func (e *Engine) GSILostChanges(table uint32) error {
 		if err := gsiGap(def, pos, IndexChange{Shard: sh, Seq: lostEnd + 1}); err != nil {
 			return err
 		}
-		// A split's child without a position is not checked (gsiGap).
-		firstGen := sh < shards.ID(shards.Count(def.ShardBits))
-		if lostEnd > at && !backfilling && (recorded || firstGen) {
-			b.Set(gsiAppliedKey(table, sh), binary.BigEndian.AppendUint64(nil, uint64(lostEnd)))
+		if _, err := pos.take(sh, lostEnd, 0); err != nil {
+			return err
 		}
 	}
-	if b.Empty() {
+	if pos.n == 0 {
 		return nil
 	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	pos.write(b, gsiStreamShard)
 	// Not synced, as ApplyGSI's positions.
 	return b.Commit(false)
 }
