@@ -79,7 +79,15 @@ type Seq uint64
 const StreamDigits = 21
 
 // String formats s zero-padded to StreamDigits digits.
-func (s Seq) String() string { return fmt.Sprintf("%0*d", StreamDigits, uint64(s)) }
+func (s Seq) String() string {
+	var buf [StreamDigits]byte // a uint64 has at most 20 digits
+	n := uint64(s)
+	for i := len(buf) - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(buf[:])
+}
 
 // ParseSeq parses a sequence number in the form String produces (leading
 // zeros optional).

@@ -2,6 +2,7 @@ package shards
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -63,6 +64,8 @@ func TestSeqText(t *testing.T) {
 	}{
 		{1, "000000000000000000001"},
 		{1234567890, "000000000001234567890"},
+		{0, "000000000000000000000"},
+		{math.MaxUint64, "018446744073709551615"},
 	} {
 		if got := tc.seq.String(); got != tc.want {
 			t.Errorf("%d: got %s want %s", tc.seq, got, tc.want)
