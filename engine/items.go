@@ -154,18 +154,25 @@ func (e *Engine) itemKey(def *catalog.Table, item attr.Item, exact bool) (keyPar
 	typ, canon := keycodec.Canonical(*pk)
 	kp.hash = shards.HashKey(def.HashVersion, typ, canon)
 	kp.key = keycodec.ItemKey(nil, def.ID, kp.hash, *pk, kp.sk)
-	switch pk.T {
-	case attr.TypeB:
-		kp.pkText = base64.StdEncoding.EncodeToString(pk.B)
-	case attr.TypeN:
-		kp.pkText = string(pk.N)
-	default:
-		kp.pkText = pk.S
-	}
+	kp.pkText = partitionKeyText(*pk)
 	return kp, nil
 }
 
-// keysJSON is the canonical JSON of just the key attributes.
+// partitionKeyText is a partition key value as its change record's
+// partitionkey extension carries it: a string, a number's digits, or
+// base64 binary.
+func partitionKeyText(pk attr.Value) string {
+	switch pk.T {
+	case attr.TypeB:
+		return base64.StdEncoding.EncodeToString(pk.B)
+	case attr.TypeN:
+		return string(pk.N)
+	default:
+		return pk.S
+	}
+}
+
+// keyItem is the item of just the key attributes.
 func keyItem(def *catalog.Table, kp keyParts) attr.Item {
 	hName, _ := def.HashKey()
 	rName, _ := def.RangeKey()
@@ -174,6 +181,36 @@ func keyItem(def *catalog.Table, kp keyParts) attr.Item {
 		k[rName] = *kp.sk
 	}
 	return k
+}
+
+// appendKeysJSON appends the canonical JSON of just the key attributes
+// (attr.AppendItemJSON of keyItem, without building that item), and
+// returns their size as DynamoDB counts it (attr.ItemSize).
+func appendKeysJSON(dst []byte, def *catalog.Table, kp keyParts) ([]byte, int) {
+	hName, _ := def.HashKey()
+	names, vals := [2]string{hName}, [2]*attr.Value{kp.pk}
+	n := 1
+	if kp.sk != nil {
+		rName, _ := def.RangeKey()
+		names[1], vals[1] = rName, kp.sk
+		if rName < hName { // the canonical JSON orders members by name
+			names[0], names[1] = names[1], names[0]
+			vals[0], vals[1] = vals[1], vals[0]
+		}
+		n = 2
+	}
+	dst = append(dst, '{')
+	size := 0
+	for i := range n {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = attr.AppendString(dst, names[i])
+		dst = append(dst, ':')
+		dst = attr.AppendJSON(dst, *vals[i])
+		size += len(names[i]) + attr.Size(*vals[i])
+	}
+	return append(dst, '}'), size
 }
 
 // canonicalize sorts set members so that equal items encode to equal bytes.
@@ -493,18 +530,18 @@ func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize
 
 // record builds the change record of shard sh (all but Seq and Time).
 func (e *Engine) record(def *catalog.Table, kp keyParts, sh shards.ID, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
-	keys := keyItem(def, kp)
+	keys, keysSize := appendKeysJSON(nil, def, kp)
 	return event.Record{
 		TableID:      def.ID,
 		Source:       e.sourceARN(def),
 		Region:       e.opts.Region,
 		Shard:        sh,
 		Name:         name,
-		Keys:         attr.AppendItemJSON(nil, keys),
+		Keys:         keys,
 		Old:          oldJSON,
 		New:          newJSON,
 		PartitionKey: kp.pkText,
-		Sizes:        event.Sizes{Keys: attr.ItemSize(keys), Old: oldSize, New: newSize},
+		Sizes:        event.Sizes{Keys: keysSize, Old: oldSize, New: newSize},
 		Who:          who,
 	}
 }
