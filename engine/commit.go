@@ -32,6 +32,10 @@ type change struct {
 	// collSize is set by the committer: the collection's size once the
 	// request is in the batch.
 	collSize int64
+	// cold marks a change whose item is unlikely to be written or read
+	// again soon (the TTL reaper's deletions): the item cache drops the
+	// item's entry rather than spend a place on its new value.
+	cold bool
 }
 
 // commitReq is what a writer hands the committer: changes that commit

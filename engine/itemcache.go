@@ -147,10 +147,11 @@ func (c *itemCache) forget(key []byte) {
 }
 
 // committed updates the cache after a commit of changes returned err:
-// their new values when it succeeded, nothing known when it failed.
+// their new values when it succeeded (but for cold changes, which it
+// forgets), nothing known when it failed.
 func (c *itemCache) committed(changes []change, err error) {
 	for i := range changes {
-		if err == nil {
+		if err == nil && !changes[i].cold {
 			c.put(changes[i].key, changes[i].value)
 		} else {
 			c.forget(changes[i].key)

@@ -101,6 +101,15 @@ func TestItemCache(t *testing.T) {
 				t.Fatalf("b after a committed delete: %q %v", v, ok)
 			}
 		}},
+		{"a cold change forgets", func(t *testing.T, c *itemCache) {
+			c.put([]byte("a"), val(10))
+			c.committed([]change{{key: []byte("a"), cold: true}, {key: []byte("b"), cold: true}}, nil)
+			for _, k := range []string{"a", "b"} {
+				if v, ok := c.get([]byte(k)); ok {
+					t.Fatalf("%s after a cold delete: cached as %q", k, v)
+				}
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newItemCache(2<<20)) })
 	}

@@ -184,24 +184,24 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 		}
 		// Only the TTL attribute of each image matters, and the key of
 		// one of them (the new image's, or the old one's for a REMOVE).
-		oldExp, oldHas, err := ttlValue(c.Old, name)
+		image, other := c.New, c.Old
+		if image == nil {
+			image, other = c.Old, nil
+		}
+		key, exp, has, err := ttlImage(def, image, name)
 		if err != nil {
 			return 0, err
 		}
-		newExp, newHas, err := ttlValue(c.New, name)
+		otherExp, otherHas, err := ttlValue(other, name)
 		if err != nil {
 			return 0, err
+		}
+		oldExp, oldHas, newExp, newHas := otherExp, otherHas, exp, has
+		if c.New == nil {
+			oldExp, oldHas, newExp, newHas = exp, has, "", false
 		}
 		if !oldHas && !newHas || oldHas && newHas && oldExp == newExp {
 			continue // no entry, or the same one: nothing to write
-		}
-		image := c.New
-		if image == nil {
-			image = c.Old
-		}
-		key, _, _, err := ttlImage(def, image, "")
-		if err != nil {
-			return 0, err
 		}
 		kp, err := e.itemKey(def, key, true)
 		if err != nil {
@@ -373,7 +373,7 @@ type TTLEntry struct {
 	Key    attr.Item   // the item's primary key
 	Expiry attr.Number // the TTL attribute's value the item was indexed with
 	index  []byte      // the entry's key
-	item   []byte      // the item's storage key
+	kp     keyParts    // the item's key, decoded from its storage key
 }
 
 // PartitionTTL splits due entries into n groups (some maybe empty) such
@@ -385,8 +385,8 @@ func (e *Engine) PartitionTTL(due []TTLEntry, n int) [][]TTLEntry {
 	out := make([][]TTLEntry, n)
 	for _, d := range due {
 		i := 0
-		if d.item != nil {
-			i = e.stripe(d.item) % n
+		if d.kp.key != nil {
+			i = e.stripe(d.kp.key) % n
 		}
 		out[i] = append(out[i], d)
 	}
@@ -410,6 +410,11 @@ func ttlBounds(now time.Time) (lo, hi attr.Number) {
 // epoch seconds not after now and not more than five years before it.
 func TTLDue(v attr.Number, now time.Time) bool {
 	lo, hi := ttlBounds(now)
+	return ttlWithin(v, lo, hi)
+}
+
+// ttlWithin reports whether v is within ttlBounds lo and hi.
+func ttlWithin(v, lo, hi attr.Number) bool {
 	return attr.CompareNumbers(v, lo) >= 0 && attr.CompareNumbers(v, hi) <= 0
 }
 
@@ -448,19 +453,12 @@ func (e *Engine) ExpiredTTL(table uint32, now time.Time, after *TTLEntry, limit 
 		if err != nil {
 			return nil, err
 		}
-		_, pk, sk, err := keycodec.DecodeItemKey(itemKey, pkType, skType)
+		h, pk, sk, err := keycodec.DecodeItemKey(itemKey, pkType, skType)
 		if err != nil {
 			return nil, err
 		}
-		key := attr.Item{}
-		for _, ke := range def.KeySchema {
-			if ke.KeyType == "HASH" {
-				key[ke.Name] = pk
-			} else if sk != nil {
-				key[ke.Name] = *sk
-			}
-		}
-		due = append(due, TTLEntry{Key: key, Expiry: exp, index: k, item: itemKey})
+		kp := keyParts{pk: &pk, sk: sk, hash: h, key: itemKey, pkText: partitionKeyText(pk)}
+		due = append(due, TTLEntry{Key: keyItem(def, kp), Expiry: exp, index: k, kp: kp})
 	}
 	return due, nil
 }
@@ -493,13 +491,16 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 	exps := make([]attr.Number, 0, len(due))
 	keys := make([][]byte, 0, len(due))
 	seen := make(map[string]struct{}, len(due))
+	lo, hi := ttlBounds(now)
 	for _, d := range due {
-		if !TTLDue(d.Expiry, now) {
+		if !ttlWithin(d.Expiry, lo, hi) {
 			continue
 		}
-		kp, err := e.itemKey(def, d.Key, true)
-		if err != nil {
-			return 0, err
+		kp := d.kp
+		if kp.key == nil { // not from ExpiredTTL
+			if kp, err = e.itemKey(def, d.Key, true); err != nil {
+				return 0, err
+			}
 		}
 		if _, dup := seen[string(kp.key)]; dup {
 			continue
@@ -534,7 +535,9 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 		if !ok || attr.CompareNumbers(v, exps[i]) != 0 {
 			continue // changed since it was indexed: its new value decides
 		}
-		changes = append(changes, e.deleteChange(t, def, kp, oldSize, oldJSON, service, nil))
+		c := e.deleteChange(t, def, kp, oldSize, oldJSON, service, nil)
+		c.cold = true
+		changes = append(changes, c)
 	}
 	if len(changes) == 0 {
 		return 0, nil
