@@ -183,36 +183,6 @@ func keyItem(def *catalog.Table, kp keyParts) attr.Item {
 	return k
 }
 
-// appendKeysJSON appends the canonical JSON of just the key attributes
-// (attr.AppendItemJSON of keyItem, without building that item), and
-// returns their size as DynamoDB counts it (attr.ItemSize).
-func appendKeysJSON(dst []byte, def *catalog.Table, kp keyParts) ([]byte, int) {
-	hName, _ := def.HashKey()
-	names, vals := [2]string{hName}, [2]*attr.Value{kp.pk}
-	n := 1
-	if kp.sk != nil {
-		rName, _ := def.RangeKey()
-		names[1], vals[1] = rName, kp.sk
-		if rName < hName { // the canonical JSON orders members by name
-			names[0], names[1] = names[1], names[0]
-			vals[0], vals[1] = vals[1], vals[0]
-		}
-		n = 2
-	}
-	dst = append(dst, '{')
-	size := 0
-	for i := range n {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = attr.AppendString(dst, names[i])
-		dst = append(dst, ':')
-		dst = attr.AppendJSON(dst, *vals[i])
-		size += len(names[i]) + attr.Size(*vals[i])
-	}
-	return append(dst, '}'), size
-}
-
 // canonicalize sorts set members so that equal items encode to equal bytes.
 func canonicalize(v *attr.Value) {
 	switch v.T {
@@ -530,18 +500,18 @@ func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize
 
 // record builds the change record of shard sh (all but Seq and Time).
 func (e *Engine) record(def *catalog.Table, kp keyParts, sh shards.ID, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
-	keys, keysSize := appendKeysJSON(nil, def, kp)
+	keys := keyItem(def, kp)
 	return event.Record{
 		TableID:      def.ID,
 		Source:       e.sourceARN(def),
 		Region:       e.opts.Region,
 		Shard:        sh,
 		Name:         name,
-		Keys:         keys,
+		Keys:         attr.AppendItemJSON(nil, keys),
 		Old:          oldJSON,
 		New:          newJSON,
 		PartitionKey: kp.pkText,
-		Sizes:        event.Sizes{Keys: keysSize, Old: oldSize, New: newSize},
+		Sizes:        event.Sizes{Keys: attr.ItemSize(keys), Old: oldSize, New: newSize},
 		Who:          who,
 	}
 }

@@ -184,24 +184,24 @@ func (e *Engine) ApplyTTL(table uint32, changes []IndexChange) (int, error) {
 		}
 		// Only the TTL attribute of each image matters, and the key of
 		// one of them (the new image's, or the old one's for a REMOVE).
-		image, other := c.New, c.Old
-		if image == nil {
-			image, other = c.Old, nil
-		}
-		key, exp, has, err := ttlImage(def, image, name)
+		oldExp, oldHas, err := ttlValue(c.Old, name)
 		if err != nil {
 			return 0, err
 		}
-		otherExp, otherHas, err := ttlValue(other, name)
+		newExp, newHas, err := ttlValue(c.New, name)
 		if err != nil {
 			return 0, err
-		}
-		oldExp, oldHas, newExp, newHas := otherExp, otherHas, exp, has
-		if c.New == nil {
-			oldExp, oldHas, newExp, newHas = exp, has, "", false
 		}
 		if !oldHas && !newHas || oldHas && newHas && oldExp == newExp {
 			continue // no entry, or the same one: nothing to write
+		}
+		image := c.New
+		if image == nil {
+			image = c.Old
+		}
+		key, _, _, err := ttlImage(def, image, "")
+		if err != nil {
+			return 0, err
 		}
 		kp, err := e.itemKey(def, key, true)
 		if err != nil {
@@ -368,7 +368,8 @@ func closeIter(it *kv.Iter, err *error) {
 	}
 }
 
-// TTLEntry is an item due to expire, as the expiry index holds it.
+// TTLEntry is an item due to expire, as the expiry index holds it. Only
+// ExpiredTTL makes them: PartitionTTL and ExpireTTL use the key it decoded.
 type TTLEntry struct {
 	Key    attr.Item   // the item's primary key
 	Expiry attr.Number // the TTL attribute's value the item was indexed with
@@ -384,10 +385,7 @@ type TTLEntry struct {
 func (e *Engine) PartitionTTL(due []TTLEntry, n int) [][]TTLEntry {
 	out := make([][]TTLEntry, n)
 	for _, d := range due {
-		i := 0
-		if d.kp.key != nil {
-			i = e.stripe(d.kp.key) % n
-		}
+		i := e.stripe(d.kp.key) % n
 		out[i] = append(out[i], d)
 	}
 	return out
@@ -497,11 +495,6 @@ func (e *Engine) ExpireTTL(table uint32, due []TTLEntry, now time.Time) (int, er
 			continue
 		}
 		kp := d.kp
-		if kp.key == nil { // not from ExpiredTTL
-			if kp, err = e.itemKey(def, d.Key, true); err != nil {
-				return 0, err
-			}
-		}
 		if _, dup := seen[string(kp.key)]; dup {
 			continue
 		}
