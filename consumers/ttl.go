@@ -408,7 +408,15 @@ func (r *TTLReaper) reap(ctx context.Context, id uint32) (int, error) {
 					continue
 				}
 				n, err := r.e.ExpireTTL(id, w.due, w.now)
-				deleted.Add(int64(n))
+				if n > 0 {
+					// Counted as they go, not when the pass ends: a backlog
+					// can take a pass many seconds, and the metric's rate
+					// is how an operator sees the reaper keep up.
+					deleted.Add(int64(n))
+					r.mu.Lock()
+					r.mu.deleted[id] += int64(n)
+					r.mu.Unlock()
+				}
 				if err != nil {
 					failed.CompareAndSwap(nil, &err)
 				}
@@ -442,11 +450,6 @@ func (r *TTLReaper) reap(ctx context.Context, id uint32) (int, error) {
 	wg.Wait()
 	if p := failed.Load(); p != nil && err == nil {
 		err = *p
-	}
-	if n := deleted.Load(); n > 0 {
-		r.mu.Lock()
-		r.mu.deleted[id] += n
-		r.mu.Unlock()
 	}
 	return int(deleted.Load()), err
 }

@@ -310,6 +310,53 @@ func TestTTLReaperLaterExpiry(t *testing.T) {
 	}
 }
 
+// TestTTLReaperCountsAsItGoes checks that the deleted-items metric counts
+// deletions while a pass goes on, not only when it ends: by the time the
+// pass reads its third page of due entries, the first page's deletions
+// are counted.
+func TestTTLReaperCountsAsItGoes(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	clock := newTTLClock(now)
+	e := openTTLEngine(t, t.TempDir(), clock)
+	ttlCreate(t, e, ttlTable("t", true))
+	rig := startTTL(t, e, cdctest.StartBus(t), clock, time.Hour, false)
+	const n = 3 * ttlPage
+	for i := range n {
+		rig.put("t", attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "exp": ttlSecs(t, now.Unix()-1)})
+	}
+	pages := 0
+	rig.reaper.beforeExpire = func(uint32, []engine.TTLEntry) {
+		if pages++; pages != 3 {
+			return
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var deleted float64
+			m := ttlMetrics(t, rig.reaper)
+			if _, err := fmt.Sscanf(m[strings.Index(m, "deleted"):], "deleted %g", &deleted); err != nil {
+				t.Fatalf("%q: %v", m, err)
+			}
+			if deleted > 0 {
+				if deleted >= n {
+					t.Errorf("metrics %s before the third page was deleted", m)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("metrics %s on the third page: the first page's deletions are not counted", m)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if got := rig.pass("t"); got != n {
+		t.Fatalf("deleted %d, want %d", got, n)
+	}
+	if m := ttlMetrics(t, rig.reaper); !strings.Contains(m, fmt.Sprintf("deleted %d,", n)) {
+		t.Errorf("metrics %s after the pass, want %d deleted", m, n)
+	}
+}
+
 // TestTTLReaperIndexes expires items of a table with an LSI and a GSI:
 // the LSI entries go with the items, and the GSI indexer applies the
 // REMOVE records.
