@@ -69,6 +69,17 @@ func startTTL(t *testing.T, e *engine.Engine, b *bus.Bus, clock *ttlClock, inter
 	return rig
 }
 
+// startTTLTable opens an engine at the test clock's start with table "t"
+// (TTL on "exp") and starts its relay and a reaper with the given interval.
+func startTTLTable(t *testing.T, interval time.Duration) (*ttlRig, time.Time) {
+	t.Helper()
+	now := time.Unix(1_800_000_000, 0)
+	clock := newTTLClock(now)
+	e := openTTLEngine(t, t.TempDir(), clock)
+	ttlCreate(t, e, ttlTable("t", true))
+	return startTTL(t, e, cdctest.StartBus(t), clock, interval, false), now
+}
+
 func openTTLEngine(t *testing.T, dir string, clock *ttlClock) *engine.Engine {
 	t.Helper()
 	e, err := engine.Open(engine.Options{Dir: dir, Relaxed: true, Now: clock.now})
@@ -188,12 +199,8 @@ func ttlSecs(t testing.TB, n int64) attr.Value { return ttlNum(t, fmt.Sprint(n))
 // non-numbers and values more than five years old stay, and each deletion
 // is a REMOVE record by the service.
 func TestTTLReaper(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	clock := newTTLClock(now)
-	e := openTTLEngine(t, t.TempDir(), clock)
-	ttlCreate(t, e, ttlTable("t", true))
-	rig := startTTL(t, e, cdctest.StartBus(t), clock, time.Hour, false)
-	removes := watchTTLRemoves(t, e)
+	rig, now := startTTLTable(t, time.Hour)
+	removes := watchTTLRemoves(t, rig.e)
 	items := map[string]attr.Value{
 		"past":       ttlSecs(t, now.Unix()-10),
 		"now":        ttlSecs(t, now.Unix()),
@@ -224,7 +231,7 @@ func TestTTLReaper(t *testing.T) {
 	if got := ttlMetrics(t, rig.reaper); got != "lag 0, deleted 3, overdue 0" {
 		t.Errorf("metrics %s", got)
 	}
-	clock.add(20 * time.Second)
+	rig.clock.add(20 * time.Second)
 	if got := ttlMetrics(t, rig.reaper); got != "lag 0, deleted 3, overdue 10" {
 		t.Errorf("metrics before the second pass %s", got)
 	}
@@ -240,24 +247,20 @@ func TestTTLReaper(t *testing.T) {
 // their expiry, items go within the 2-second bound (the clock is moved,
 // nothing sleeps until an expiry).
 func TestTTLReaperBound(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	clock := newTTLClock(now)
-	e := openTTLEngine(t, t.TempDir(), clock)
-	ttlCreate(t, e, ttlTable("t", true))
-	rig := startTTL(t, e, cdctest.StartBus(t), clock, 100*time.Millisecond, false)
+	rig, now := startTTLTable(t, 100*time.Millisecond)
 	for i := range 100 {
 		rig.put("t", attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "exp": ttlSecs(t, now.Unix()+5)})
 	}
 	rig.waitIndex("t")
-	clock.add(4 * time.Second)
+	rig.clock.add(4 * time.Second)
 	time.Sleep(300 * time.Millisecond) // three intervals: nothing is due yet
-	if info, _ := e.DescribeTable("t"); info.ItemCount != 100 {
+	if info, _ := rig.e.DescribeTable("t"); info.ItemCount != 100 {
 		t.Fatalf("%d items left before the expiry", info.ItemCount)
 	}
-	clock.add(time.Second)
+	rig.clock.add(time.Second)
 	start := time.Now()
 	for {
-		info, err := e.DescribeTable("t")
+		info, err := rig.e.DescribeTable("t")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,11 +279,7 @@ func TestTTLReaperBound(t *testing.T) {
 // reaper read its entry and before it deletes: the condition keeps it, the
 // others go, and it expires at its new time.
 func TestTTLReaperLaterExpiry(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	clock := newTTLClock(now)
-	e := openTTLEngine(t, t.TempDir(), clock)
-	ttlCreate(t, e, ttlTable("t", true))
-	rig := startTTL(t, e, cdctest.StartBus(t), clock, time.Hour, false)
+	rig, now := startTTLTable(t, time.Hour)
 	for i := range 10 {
 		rig.put("t", attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "exp": ttlSecs(t, now.Unix()-1)})
 	}
@@ -304,7 +303,7 @@ func TestTTLReaperLaterExpiry(t *testing.T) {
 	if n := rig.pass("t"); n != 0 {
 		t.Fatalf("deleted %d before k3's new expiry", n)
 	}
-	clock.add(time.Minute)
+	rig.clock.add(time.Minute)
 	if n := rig.pass("t"); n != 1 || rig.exists("t", attr.Item{"pk": attr.S("k3")}) {
 		t.Fatalf("deleted %d at k3's new expiry", n)
 	}
@@ -315,11 +314,7 @@ func TestTTLReaperLaterExpiry(t *testing.T) {
 // pass reads its third page of due entries, the first page's deletions
 // are counted.
 func TestTTLReaperCountsAsItGoes(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	clock := newTTLClock(now)
-	e := openTTLEngine(t, t.TempDir(), clock)
-	ttlCreate(t, e, ttlTable("t", true))
-	rig := startTTL(t, e, cdctest.StartBus(t), clock, time.Hour, false)
+	rig, now := startTTLTable(t, time.Hour)
 	const n = 3 * ttlPage
 	for i := range n {
 		rig.put("t", attr.Item{"pk": attr.S(fmt.Sprint("k", i)), "exp": ttlSecs(t, now.Unix()-1)})
