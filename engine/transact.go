@@ -335,18 +335,14 @@ func emptyKeyValues(def *catalog.Table, a TxWrite) error {
 	if a.Kind == TxPut {
 		item = a.Item
 	}
-	wellFormed := true
 	for _, k := range def.KeySchema {
-		v, ok := item[k.Name]
-		if !ok || v.T != def.AttrType(k.Name) {
-			wellFormed = false
-			continue
-		}
-		if err := attr.KeyNotEmpty(k.Name, v); err != nil {
-			return err
+		if v, ok := item[k.Name]; ok && v.T == def.AttrType(k.Name) {
+			if err := attr.KeyNotEmpty(k.Name, v); err != nil {
+				return err
+			}
 		}
 	}
-	if a.Kind != TxPut || !wellFormed {
+	if a.Kind != TxPut || putKeyShape(def, item) != nil {
 		return nil
 	}
 	return eachIndexKey(def, item, func(ix *catalog.Index, name string, v attr.Value, want attr.Type) error {

@@ -220,6 +220,21 @@ func IndexKeyError(def *catalog.Table, item attr.Item) error {
 	})
 }
 
+// PutIndexKeyError is IndexKeyError for an item to be put, checked only
+// once the table's own key attributes are well formed (present, of their
+// schema type and not empty), so that the table key's errors come first.
+func PutIndexKeyError(def *catalog.Table, item attr.Item) error {
+	if putKeyShape(def, item) != nil {
+		return nil
+	}
+	for _, k := range def.KeySchema {
+		if attr.EmptyKind(item[k.Name]) != "" {
+			return nil
+		}
+	}
+	return IndexKeyError(def, item)
+}
+
 // updatedIndexKeyError is IndexKeyError for the item an update leaves. An
 // empty value gets DynamoDB's update wording, as a transactionError: a
 // transaction answers it with its own ValidationException, not as the

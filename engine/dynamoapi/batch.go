@@ -187,7 +187,7 @@ func (a *api) batchWriteItem(_ context.Context, req *wire.Request) (any, error) 
 			if wr.PutRequest != nil {
 				op.Item = wr.PutRequest.Item
 				if allExist {
-					if err := indexKeyError(def, op.Item); err != nil {
+					if err := engine.PutIndexKeyError(def, op.Item); err != nil {
 						return nil, err
 					}
 				}

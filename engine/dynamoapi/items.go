@@ -131,7 +131,7 @@ func (a *api) putItem(_ context.Context, req *wire.Request) (any, error) {
 	}
 	def := a.lookup(name)
 	if def != nil {
-		if err := indexKeyError(def, in.Item); err != nil {
+		if err := engine.PutIndexKeyError(def, in.Item); err != nil {
 			return nil, err
 		}
 	}
@@ -291,29 +291,6 @@ func (a *api) getItem(_ context.Context, req *wire.Request) (any, error) {
 func (a *api) lookup(name string) *catalog.Table {
 	def, _ := a.e.TableDef(name)
 	return def
-}
-
-// indexKeyError checks the item's secondary-index key attributes against
-// their definitions (engine.IndexKeyError). It runs only once the table's
-// own key attributes are well formed, so the engine's key errors keep
-// precedence.
-func indexKeyError(def *catalog.Table, item attr.Item) error {
-	if !tableKeyWellFormed(def, item) {
-		return nil
-	}
-	return engine.IndexKeyError(def, item)
-}
-
-// tableKeyWellFormed reports whether item holds every key attribute of
-// def, of its type and not empty.
-func tableKeyWellFormed(def *catalog.Table, item attr.Item) bool {
-	for _, k := range def.KeySchema {
-		v, ok := item[k.Name]
-		if !ok || v.T != def.AttrType(k.Name) || attr.EmptyKind(v) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // collectionMetric renders one ItemCollectionMetrics object: the
