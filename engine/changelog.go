@@ -149,11 +149,12 @@ func (e *Engine) scanLog(table uint32, sh shards.ID, from shards.Seq, fn func(se
 // First returns the oldest sequence number still in a shard's log, or 0 if
 // the log is empty.
 func (c *ChangeLog) First(table uint32, sh shards.ID) (shards.Seq, error) {
-	recs, err := c.Read(table, sh, 0, 1)
-	if err != nil || len(recs) == 0 {
+	leave, err := c.e.enter()
+	if err != nil {
 		return 0, err
 	}
-	return recs[0].Seq, nil
+	defer leave()
+	return c.e.firstSeq(table, sh)
 }
 
 // Trim deletes a shard's records with sequence numbers up to and including

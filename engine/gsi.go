@@ -415,11 +415,8 @@ func (e *Engine) GSILostChanges(table uint32) error {
 		if lasts[sh] <= at {
 			continue
 		}
-		var first shards.Seq
-		if err := e.scanLog(table, sh, 0, func(seq shards.Seq, _ []byte) bool {
-			first = seq
-			return false
-		}); err != nil {
+		first, err := e.firstSeq(table, sh)
+		if err != nil {
 			return err
 		}
 		// The lost records run to the one before the log's first, or to
