@@ -288,7 +288,7 @@ func TestTTLReaperLaterExpiry(t *testing.T) {
 		if raced.Add(1) != 1 {
 			return
 		}
-		if !slices.ContainsFunc(due, func(d engine.TTLEntry) bool { return d.Key["pk"].S == "k3" }) {
+		if !slices.ContainsFunc(due, func(d engine.TTLEntry) bool { return d.Key()["pk"].S == "k3" }) {
 			t.Error("k3 not due")
 		}
 		rig.put("t", attr.Item{"pk": attr.S("k3"), "exp": ttlSecs(t, now.Unix()+60)})
@@ -463,10 +463,10 @@ func TestTTLReaperRestart(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, d := range due {
-		if _, dup := got[d.Key["pk"].S]; dup {
-			t.Errorf("two entries for %s", d.Key["pk"].S)
+		if _, dup := got[d.Key()["pk"].S]; dup {
+			t.Errorf("two entries for %s", d.Key()["pk"].S)
 		}
-		got[d.Key["pk"].S] = string(d.Expiry)
+		got[d.Key()["pk"].S] = string(d.Expiry)
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("index after the restart differs: %d entries, want %d", len(got), len(want))

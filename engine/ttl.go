@@ -371,11 +371,16 @@ func closeIter(it *kv.Iter, err *error) {
 // TTLEntry is an item due to expire, as the expiry index holds it. Only
 // ExpiredTTL makes them: PartitionTTL and ExpireTTL use the key it decoded.
 type TTLEntry struct {
-	Key    attr.Item   // the item's primary key
 	Expiry attr.Number // the TTL attribute's value the item was indexed with
 	index  []byte      // the entry's key
 	kp     keyParts    // the item's key, decoded from its storage key
+	def    *catalog.Table
 }
+
+// Key is the item's primary key. The reaper itself does not need it as an
+// item, so it is built only when asked: a map per due entry was the
+// largest allocation of a reaped item's own.
+func (d *TTLEntry) Key() attr.Item { return keyItem(d.def, d.kp) }
 
 // PartitionTTL splits due entries into n groups (some maybe empty) such
 // that no two groups hold items guarded by the same item lock, so that
@@ -416,6 +421,9 @@ func ttlWithin(v, lo, hi attr.Number) bool {
 	return attr.CompareNumbers(v, lo) >= 0 && attr.CompareNumbers(v, hi) <= 0
 }
 
+// ttlPageCap bounds what ExpiredTTL allocates up front for its entries.
+const ttlPageCap = 256
+
 // ExpiredTTL returns up to limit entries of a table's expiry index that
 // are due at now (TTLDue), in expiry order, starting after the entry after
 // (nil: from the first). A table without a complete index for its TTL
@@ -445,8 +453,12 @@ func (e *Engine) ExpiredTTL(table uint32, now time.Time, after *TTLEntry, limit 
 	} else {
 		ok = it.SeekGE(append(append([]byte(nil), after.index...), 0))
 	}
+	due = make([]TTLEntry, 0, min(limit, ttlPageCap))
+	var keys []byte // the entries' keys, copied into one growing array, not one allocation each
 	for ; ok && len(due) < limit; ok = it.Next() {
-		k := append([]byte(nil), it.Key()...)
+		start := len(keys)
+		keys = append(keys, it.Key()...)
+		k := keys[start:len(keys):len(keys)]
 		_, exp, itemKey, err := keycodec.DecodeTTLEntryKey(k)
 		if err != nil {
 			return nil, err
@@ -456,7 +468,7 @@ func (e *Engine) ExpiredTTL(table uint32, now time.Time, after *TTLEntry, limit 
 			return nil, err
 		}
 		kp := keyParts{pk: &pk, sk: sk, hash: h, key: itemKey, pkText: partitionKeyText(pk)}
-		due = append(due, TTLEntry{Key: keyItem(def, kp), Expiry: exp, index: k, kp: kp})
+		due = append(due, TTLEntry{Expiry: exp, index: k, kp: kp, def: def})
 	}
 	return due, nil
 }

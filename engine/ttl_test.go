@@ -88,7 +88,7 @@ func expired(t *testing.T, e *Engine, table uint32, now time.Time) []string {
 	}
 	var out []string
 	for _, d := range due {
-		out = append(out, d.Key["pk"].S+"@"+string(d.Expiry))
+		out = append(out, d.Key()["pk"].S+"@"+string(d.Expiry))
 	}
 	return out
 }
@@ -177,7 +177,7 @@ func TestExpiryIndex(t *testing.T) {
 		t.Fatalf("first page %v, %v", first, err)
 	}
 	rest, err := e.ExpiredTTL(info.ID, now, &first[1], 2)
-	if err != nil || len(rest) != 1 || rest[0].Key["pk"].S != "now" {
+	if err != nil || len(rest) != 1 || rest[0].Key()["pk"].S != "now" {
 		t.Fatalf("second page %v, %v", rest, err)
 	}
 	// Replays apply nothing.
