@@ -286,3 +286,41 @@ func TestSplitShard(t *testing.T) {
 		t.Fatalf("second split: %+v, %v", spans, err)
 	}
 }
+
+// TestRecordKeys: a record's Keys and their size are those of the key item,
+// written without building it, whichever way the key names sort.
+func TestRecordKeys(t *testing.T) {
+	def := func(hash, hType, rng, rType string) *catalog.Table {
+		d := &catalog.Table{
+			KeySchema:            []catalog.KeyElement{{Name: hash, KeyType: "HASH"}},
+			AttributeDefinitions: []catalog.AttributeDefinition{{Name: hash, Type: hType}},
+		}
+		if rng != "" {
+			d.KeySchema = append(d.KeySchema, catalog.KeyElement{Name: rng, KeyType: "RANGE"})
+			d.AttributeDefinitions = append(d.AttributeDefinitions, catalog.AttributeDefinition{Name: rng, Type: rType})
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		def  *catalog.Table
+		item attr.Item
+	}{
+		{def("pk", "S", "", ""), attr.Item{"pk": attr.S(`a"\é`)}},
+		{def("pk", "S", "sk", "N"), attr.Item{"pk": attr.S("a"), "sk": {T: attr.TypeN, N: "-12.5"}}},
+		{def("user", "N", "at", "B"), attr.Item{"user": {T: attr.TypeN, N: "7"}, "at": attr.B([]byte{0, 255})}},
+		{def("é", "B", "e", "S"), attr.Item{"é": attr.B([]byte("x")), "e": attr.S("z")}},
+	} {
+		var e Engine
+		kp, err := e.itemKey(tc.def, tc.item, true)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.item, err)
+		}
+		js, size := recordKeys(tc.def, kp)
+		if want := attr.AppendItemJSON(nil, tc.item); string(js) != string(want) {
+			t.Errorf("keys %s, want %s", js, want)
+		}
+		if want := attr.ItemSize(tc.item); size != want {
+			t.Errorf("%s: size %d, want %d", js, size, want)
+		}
+	}
+}
