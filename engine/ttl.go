@@ -675,12 +675,15 @@ func members(js []byte, names []string, out []attr.Value) (found uint8, err erro
 		if i >= len(js) || js[i] != '"' {
 			return corrupt()
 		}
-		end := skipString(js, i)
+		end := attr.SkipJSON(js, i)
 		if end < 0 || end >= len(js) || js[end] != ':' {
 			return corrupt()
 		}
 		name := js[i:end]
-		vend := skipValue(js, end+1)
+		vend := -1
+		if end+1 < len(js) && js[end+1] == '{' { // a value is an object
+			vend = attr.SkipJSON(js, end+1)
+		}
 		if vend < 0 {
 			return corrupt()
 		}
@@ -698,46 +701,6 @@ func members(js []byte, names []string, out []attr.Value) (found uint8, err erro
 		return corrupt()
 	}
 	return found, nil
-}
-
-// skipString returns the index after the JSON string starting at js[i]
-// (a '"'), or -1.
-func skipString(js []byte, i int) int {
-	for i++; i < len(js); i++ {
-		switch js[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the index after the JSON object or array starting at
-// js[i], or -1.
-func skipValue(js []byte, i int) int {
-	depth := 0
-	for i < len(js) {
-		switch js[i] {
-		case '"':
-			if i = skipString(js, i); i < 0 {
-				return -1
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		}
-		if depth == 0 {
-			return -1 // not an object or array
-		}
-		i++
-	}
-	return -1
 }
 
 // ttlValue reads an image's TTL attribute (canonical JSON, nil when

@@ -184,58 +184,11 @@ func skipSpace(data []byte, i int) int {
 // checks the nesting of brackets and strings, not the whole grammar: the
 // images are decoded (and so checked) separately.
 func skipValue(data []byte, i int) (int, error) {
-	if i >= len(data) {
-		return 0, fmt.Errorf("%w: value expected", ErrCorrupt)
+	j := attr.SkipJSON(data, i)
+	if j < 0 {
+		return 0, fmt.Errorf("%w: no whole value at %d", ErrCorrupt, i)
 	}
-	switch c := data[i]; c {
-	case '"':
-		for j := i + 1; j < len(data); j++ {
-			switch data[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
-			}
-		}
-		return 0, fmt.Errorf("%w: unterminated string", ErrCorrupt)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(data); j++ {
-			switch data[j] {
-			case '"':
-				k, err := skipValue(data, j)
-				if err != nil {
-					return 0, err
-				}
-				j = k - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, fmt.Errorf("%w: unterminated %c", ErrCorrupt, c)
-	default:
-		j := i
-		for j < len(data) && !isDelimiter(data[j]) {
-			j++
-		}
-		if j == i {
-			return 0, fmt.Errorf("%w: value expected at %d", ErrCorrupt, i)
-		}
-		return j, nil
-	}
-}
-
-func isDelimiter(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
+	return j, nil
 }
 
 // Images returns the old and new images of a record's data (the DynamoDB

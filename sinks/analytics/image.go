@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/sluicedb/sluice/engine/attr"
 )
 
 // This file reads the top level of an image in DynamoDB JSON
@@ -149,16 +151,7 @@ func (p *parser) skipString() bool {
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return false
 	}
-	for i := p.i + 1; i < len(p.b); i++ {
-		switch p.b[i] {
-		case '\\':
-			i++
-		case '"':
-			p.i = i + 1
-			return true
-		}
-	}
-	return false
+	return p.skip()
 }
 
 // skip moves past one JSON value. It checks the nesting of brackets and
@@ -166,34 +159,10 @@ func (p *parser) skipString() bool {
 // wrote them with attr.AppendJSON.
 func (p *parser) skip() bool {
 	p.space()
-	depth := 0
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; c {
-		case '"':
-			if !p.skipString() {
-				return false
-			}
-			if depth == 0 {
-				return true
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return true // the end of the enclosing value: a scalar ended here
-			}
-			depth--
-			if depth == 0 {
-				p.i++
-				return true
-			}
-		case ',':
-			if depth == 0 {
-				return true
-			}
-		}
-		p.i++
+	j := attr.SkipJSON(p.b, p.i)
+	if j < 0 {
+		return false
 	}
-	return false
+	p.i = j
+	return true
 }
