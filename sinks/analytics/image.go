@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/sluicedb/sluice/engine/attr"
 )
@@ -136,7 +137,10 @@ func (p *parser) str() ([]byte, bool) {
 		return nil, false
 	}
 	raw := p.b[start:p.i]
-	if bytes.IndexByte(raw, '\\') < 0 {
+	// Without escapes the contents are the string, if they are UTF-8 (the
+	// engine writes nothing else; json.Unmarshal makes anything else
+	// U+FFFD, as attr's decoder does).
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw[1 : len(raw)-1], true
 	}
 	var s string
