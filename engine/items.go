@@ -172,27 +172,6 @@ func partitionKeyText(pk attr.Value) string {
 	}
 }
 
-// recordKeys is the JSON of keyItem(def, kp), as a record's Keys, and its
-// size, without building the item: every change has a record, and a map
-// of attr.Values takes over a kilobyte.
-func recordKeys(def *catalog.Table, kp keyParts) ([]byte, int) {
-	hName, _ := def.HashKey()
-	rName, _ := def.RangeKey()
-	names, vals := [2]string{hName, rName}, [2]*attr.Value{kp.pk, kp.sk}
-	n := 1
-	if kp.sk != nil {
-		n = 2
-		if rName < hName {
-			names[0], names[1], vals[0], vals[1] = rName, hName, kp.sk, kp.pk
-		}
-	}
-	size := 0
-	for i := range n {
-		size += len(names[i]) + attr.Size(*vals[i])
-	}
-	return attr.AppendObjectJSON(nil, names[:n], func(i int) attr.Value { return *vals[i] }), size
-}
-
 // keyItem is the item of just the key attributes.
 func keyItem(def *catalog.Table, kp keyParts) attr.Item {
 	hName, _ := def.HashKey()
@@ -521,18 +500,18 @@ func (e *Engine) deleteChange(t *table, def *catalog.Table, kp keyParts, oldSize
 
 // record builds the change record of shard sh (all but Seq and Time).
 func (e *Engine) record(def *catalog.Table, kp keyParts, sh shards.ID, name event.Name, oldJSON, newJSON []byte, oldSize, newSize int, who event.Identity) event.Record {
-	keys, keysSize := recordKeys(def, kp)
+	keys := keyItem(def, kp)
 	return event.Record{
 		TableID:      def.ID,
 		Source:       e.sourceARN(def),
 		Region:       e.opts.Region,
 		Shard:        sh,
 		Name:         name,
-		Keys:         keys,
+		Keys:         attr.AppendItemJSON(nil, keys),
 		Old:          oldJSON,
 		New:          newJSON,
 		PartitionKey: kp.pkText,
-		Sizes:        event.Sizes{Keys: keysSize, Old: oldSize, New: newSize},
+		Sizes:        event.Sizes{Keys: attr.ItemSize(keys), Old: oldSize, New: newSize},
 		Who:          who,
 	}
 }

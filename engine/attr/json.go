@@ -131,29 +131,20 @@ func AppendItemJSON(dst []byte, it Item) []byte {
 }
 
 func appendMap(dst []byte, m map[string]Value) []byte {
+	dst = append(dst, '{')
 	var buf [16]string
 	keys := buf[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return AppendObjectJSON(dst, keys, func(i int) Value { return m[keys[i]] })
-}
-
-// AppendObjectJSON appends the JSON object of attributes names[i] =
-// value(i), as AppendItemJSON writes an item of them: names must be
-// sorted and distinct. It writes an item of a few known attributes (a
-// record's keys) without building one, which for a map of a value as large
-// as Value costs over a kilobyte.
-func AppendObjectJSON(dst []byte, names []string, value func(i int) Value) []byte {
-	dst = append(dst, '{')
-	for i, k := range names {
+	for i, k := range keys {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = AppendJSON(dst, value(i))
+		dst = AppendJSON(dst, m[k])
 	}
 	return append(dst, '}')
 }
