@@ -52,6 +52,10 @@ type Config struct {
 	// TTLInterval is how often the TTL reaper deletes the items that have
 	// expired: an item goes within about this plus the expiry index's lag.
 	TTLInterval time.Duration `yaml:"ttl-interval"`
+	// TTLBusyRate is how many expired items a second the TTL reaper deletes
+	// while other writes commit, so that they keep most of the machine;
+	// with nothing else written it deletes as fast as it can.
+	TTLBusyRate int `yaml:"ttl-busy-rate"`
 	// ItemCacheMB is how many MiB of recently written items the engine
 	// keeps in memory to answer the read every write makes of the item it
 	// replaces; 0 turns the cache off.
@@ -81,6 +85,7 @@ func Default() Config {
 
 		StreamShardRollover: 4 * time.Hour,
 		TTLInterval:         time.Second,
+		TTLBusyRate:         5500,
 		ItemCacheMB:         16,
 	}
 }
@@ -188,6 +193,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TTLInterval < 10*time.Millisecond || c.TTLInterval > time.Hour {
 		errs = append(errs, fmt.Errorf("ttl-interval: %s is not within 10ms..1h", c.TTLInterval))
+	}
+	if c.TTLBusyRate < 1 || c.TTLBusyRate > 1_000_000 {
+		errs = append(errs, fmt.Errorf("ttl-busy-rate: %d is not within 1..1000000", c.TTLBusyRate))
 	}
 	if c.ItemCacheMB < 0 || c.ItemCacheMB > 1<<16 {
 		errs = append(errs, fmt.Errorf("item-cache-mb: %d is not within 0..65536", c.ItemCacheMB))

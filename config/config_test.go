@@ -42,6 +42,8 @@ func TestStrictAndValidation(t *testing.T) {
 		{"shard-bits: 11\n", "shard-bits"},
 		{"ttl-interval: 5ms\n", "ttl-interval"},
 		{"ttl-interval: 2h\n", "ttl-interval"},
+		{"ttl-busy-rate: 0\n", "ttl-busy-rate"},
+		{"ttl-busy-rate: 2000000\n", "ttl-busy-rate"},
 		{"item-cache-mb: -1\n", "item-cache-mb"},
 		{"item-cache-mb: 70000\n", "item-cache-mb"},
 		{"account-id: abc\n", "account-id"},

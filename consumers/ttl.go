@@ -54,7 +54,7 @@ type TTLReaper struct {
 	interval time.Duration
 
 	// busyRate is how many items a second the reaper deletes while
-	// foreground writes commit (TTLBusyRate).
+	// foreground writes commit (TTLOptions.BusyRate).
 	busyRate float64
 
 	// applied counts the records applied to expiry indexes.
@@ -82,9 +82,10 @@ type TTLReaper struct {
 // DefaultTTLInterval is how often the reaper looks for expired items.
 const DefaultTTLInterval = time.Second
 
-// TTLBusyRate is how many items a second the reaper deletes while other
-// writes commit, so that they keep most of the machine; while nothing else
-// is written it deletes as fast as it can.
+// TTLBusyRate is how many items a second the reaper deletes by default
+// while other writes commit, so that they keep most of the machine
+// (TTLOptions.BusyRate); while nothing else is written it deletes as fast
+// as it can.
 const TTLBusyRate = 5500
 
 // Tuning of the reaper.
@@ -106,20 +107,36 @@ const (
 	ttlSweep = 30 * time.Second
 )
 
+// TTLOptions configure a TTLReaper. The zero value of each field is a
+// useful default.
+type TTLOptions struct {
+	Logger *slog.Logger // nil discards
+	// Now is the clock that decides expiry; nil means time.Now.
+	Now func() time.Time
+	// Interval is how often the reaper looks for expired items; 0 means
+	// DefaultTTLInterval.
+	Interval time.Duration
+	// BusyRate is how many items a second the reaper deletes while other
+	// writes commit; 0 means TTLBusyRate.
+	BusyRate int
+}
+
 // NewTTLReaper returns a reaper of e's tables that reads their streams on
-// js. now is the clock that decides expiry (nil: time.Now); interval 0
-// means DefaultTTLInterval.
-func NewTTLReaper(e *engine.Engine, js jetstream.JetStream, log *slog.Logger, now func() time.Time, interval time.Duration) *TTLReaper {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// js.
+func NewTTLReaper(e *engine.Engine, js jetstream.JetStream, opts TTLOptions) *TTLReaper {
+	r := &TTLReaper{e: e, js: js, log: opts.Logger, now: opts.Now, interval: opts.Interval, busyRate: float64(opts.BusyRate)}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
+	if r.now == nil {
+		r.now = time.Now
 	}
-	if interval <= 0 {
-		interval = DefaultTTLInterval
+	if r.interval <= 0 {
+		r.interval = DefaultTTLInterval
 	}
-	r := &TTLReaper{e: e, js: js, log: log, now: now, interval: interval, busyRate: TTLBusyRate}
+	if r.busyRate <= 0 {
+		r.busyRate = TTLBusyRate
+	}
 	r.mu.running = map[uint32]bool{}
 	r.mu.deleted = map[uint32]int64{}
 	return r

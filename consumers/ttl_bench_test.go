@@ -53,7 +53,7 @@ func newTTLBenchRig(b *testing.B, now time.Time) *ttlBenchRig {
 
 // startReaper runs a reaper with the given interval until stopReaper.
 func (r *ttlBenchRig) startReaper(interval time.Duration) *TTLReaper {
-	reaper := NewTTLReaper(r.e, r.bus.JetStream(), nil, r.clock.now, interval)
+	reaper := NewTTLReaper(r.e, r.bus.JetStream(), TTLOptions{Now: r.clock.now, Interval: interval})
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.wg.Go(func() { _ = reaper.Run(ctx) })

@@ -54,7 +54,7 @@ func startTTL(t *testing.T, e *engine.Engine, b *bus.Bus, clock *ttlClock, inter
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewTTLReaper(e, b.JetStream(), nil, clock.now, interval)
+	r := NewTTLReaper(e, b.JetStream(), TTLOptions{Now: clock.now, Interval: interval})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = relay.Run(ctx) })
@@ -577,4 +577,38 @@ func ttlMetrics(t *testing.T, r *TTLReaper) string {
 	}
 	return fmt.Sprintf("lag %g, deleted %g, overdue %g", v["sluice_ttl_lag_records"],
 		v["sluice_ttl_deleted_items_total"], v["sluice_ttl_oldest_overdue_seconds"])
+}
+
+// TestTTLPace: while foreground writes commit, the reaper's deletions
+// keep to its busy rate, shared by its callers; otherwise they go at
+// once. A pace that would wait returns false on an ended context, so the
+// test waits for no timer.
+func TestTTLPace(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name       string
+		opts       TTLOptions
+		foreground bool
+		want       []bool // pace(ended, 100) in turn
+	}{
+		{"idle", TTLOptions{BusyRate: 1}, false, []bool{true, true, true}},
+		{"busy", TTLOptions{BusyRate: 1000}, true, []bool{true, false, false}},
+		{"busy, default rate", TTLOptions{}, true, []bool{true, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewTTLReaper(nil, nil, tc.opts)
+			if tc.opts.BusyRate == 0 && r.busyRate != TTLBusyRate {
+				t.Fatalf("busy rate %v, want TTLBusyRate", r.busyRate)
+			}
+			if tc.foreground {
+				r.foreground.Store(time.Now().UnixNano())
+			}
+			for i, want := range tc.want {
+				if got := r.pace(ended, 100); got != want {
+					t.Fatalf("pace %d: %v, want %v", i, got, want)
+				}
+			}
+		})
+	}
 }

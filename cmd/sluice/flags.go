@@ -27,6 +27,7 @@ var serveFlags = []struct{ key, usage string }{
 	{"retention", "`duration` change records are kept, e.g. 24h or 90m"},
 	{"stream-shard-rollover", "`duration` a DynamoDB Streams shard stays open before the next change rolls it over"},
 	{"ttl-interval", "`duration` between TTL reaper passes: an expired item is deleted within about this"},
+	{"ttl-busy-rate", "expired `items` a second the TTL reaper deletes while other writes commit; as fast as it can otherwise"},
 	{"item-cache-mb", "`MiB` of recently written items kept in memory for the writes that replace them; 0: none"},
 	{"log-level", "`level`: debug, info, warn or error"},
 	{"log-format", "`format`: text or json"},

@@ -163,7 +163,11 @@ func serve(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slo
 	dynamoapi.Register(api, eng, dynamoapi.Options{Logger: logger.With("component", "dynamoapi")})
 	streamsapi.Register(api, eng, streamsapi.Options{Logger: logger.With("component", "streamsapi")})
 	consumers.RegisterAdmin(api, triggers)
-	reaper := consumers.NewTTLReaper(eng, b.JetStream(), logger.With("component", "ttl"), nil, cfg.TTLInterval)
+	reaper := consumers.NewTTLReaper(eng, b.JetStream(), consumers.TTLOptions{
+		Logger:   logger.With("component", "ttl"),
+		Interval: cfg.TTLInterval,
+		BusyRate: cfg.TTLBusyRate,
+	})
 	srv := &http.Server{
 		Handler:           withMetrics(api, eng, triggers, reaper.Collector()),
 		ReadHeaderTimeout: readHeaderTimeout,
